@@ -1,10 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 import { VERSION } from './version';
+import { replayMain } from './cli/replay_cmd';
+import { mainJob } from './cli/main_job';
 
 const HELP = `vma-harness ${VERSION} - TypeScript port of Linux v6.15 mm/vma.c and its userland test harness
 
 Usage:
   vma-harness --help       show this help
   vma-harness --version    print the version
+  vma-harness run          the main job (npm start): replay every trace under fixtures/
+  vma-harness replay [--timing] [--verbose] <file-or-dir>...
+                           replay vma-trace/1 traces against the port; prints the
+                           first mismatch of each failing trace and "N passed, M failed"
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -17,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (cmd === 'replay') return replayMain(argv.slice(1));
+  if (cmd === 'run') return mainJob(argv.slice(1));
   process.stderr.write(`vma-harness: unknown command '${cmd}' (try --help)\n`);
   return 2;
 }

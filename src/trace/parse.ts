@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Reading and validating vma-trace/1 documents.
+//
+// The parser never executes anything: it checks the document's shape, turns
+// the hex arguments into numbers / bigints and returns a typed Trace. Every
+// problem is reported as a TraceFormatError that says where it was found.
+
+import { TraceFormatError } from './errors';
+import { HexFormatError, isCanonicalHex, parseHexNumber, parseHexU64 } from './hex';
+import {
+  AnonFlags,
+  AnonId,
+  ChainLength,
+  EXPECT_KEYS,
+  FileId,
+  FreedEntry,
+  MERGE_STATE_NAMES,
+  MergeStateName,
+  OP_ARGUMENTS,
+  TRACE_FORMAT,
+  Trace,
+  TraceExpect,
+  TraceOpName,
+  TraceStep,
+  VM_OPS_KINDS,
+  VmOpsKind,
+  VmaId,
+  VmaRow,
+  isTraceOpName,
+} from './types';
+
+type JsonObject = Record<string, unknown>;
+
+const TOP_LEVEL_KEYS: readonly string[] = ['format', 'kernel', 'name', 'steps'];
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hasOwn(o: JsonObject, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
+/** Short human description of a JSON value, for error messages. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') {
+    const shown = v.length > 40 ? `${v.slice(0, 40)}...` : v;
+    return `string ${JSON.stringify(shown)}`;
+  }
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Where we are in the document; builds errors for that place. */
+class Locator {
+  constructor(
+    readonly source: string,
+    readonly step: number | null,
+    readonly op: string | null,
+  ) {}
+
+  fail(field: string, detail: string): never {
+    throw new TraceFormatError(this.source, this.step, field, detail, this.op);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Scalar readers. Each takes the locator, the field path used in errors, and
+// the raw JSON value, and either returns the typed value or throws.
+
+function readString(loc: Locator, field: string, v: unknown): string {
+  if (typeof v !== 'string') loc.fail(field, `expected a string, got ${describe(v)}`);
+  return v;
+}
+
+function readBool(loc: Locator, field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') loc.fail(field, `expected a boolean, got ${describe(v)}`);
+  return v;
+}
+
+/** A JSON integer that a double holds exactly, within [min, max]. */
+function readInt(loc: Locator, field: string, v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) loc.fail(field, `expected ${what}, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v)) {
+    loc.fail(field, `integer ${v} cannot be represented exactly (its magnitude exceeds Number.MAX_SAFE_INTEGER)`);
+  }
+  if (v < min || v > max) loc.fail(field, `expected ${what}, got ${v}`);
+  return v;
+}
+
+/** A hex string that must fit a `number` exactly (addresses, lengths, pgoff, delta). */
+function readHexNumber(loc: Locator, field: string, v: unknown): number {
+  if (typeof v !== 'string') loc.fail(field, `expected a hex string, got ${describe(v)}`);
+  try {
+    return parseHexNumber(v);
+  } catch (e: unknown) {
+    if (e instanceof HexFormatError) loc.fail(field, e.message);
+    throw e;
+  }
+}
+
+/** A hex string holding any unsigned 64-bit value (flags). */
+function readHexU64(loc: Locator, field: string, v: unknown): bigint {
+  if (typeof v !== 'string') loc.fail(field, `expected a hex string, got ${describe(v)}`);
+  try {
+    return parseHexU64(v);
+  } catch (e: unknown) {
+    if (e instanceof HexFormatError) loc.fail(field, e.message);
+    throw e;
+  }
+}
+
+/** A hex string kept as text, but checked to be canonical. */
+function readHexText(loc: Locator, field: string, v: unknown): string {
+  if (typeof v !== 'string') loc.fail(field, `expected a hex string, got ${describe(v)}`);
+  if (!isCanonicalHex(v)) loc.fail(field, `malformed hex string ${JSON.stringify(v)}`);
+  return v;
+}
+
+function readVmaId(loc: Locator, field: string, v: unknown): VmaId {
+  return readInt(loc, field, v, 'a VMA id (positive integer)', 1, Number.MAX_SAFE_INTEGER);
+}
+
+function readVmaIdOrNull(loc: Locator, field: string, v: unknown): VmaId | null {
+  if (v === null) return null;
+  return readInt(loc, field, v, 'a VMA id (positive integer) or null', 1, Number.MAX_SAFE_INTEGER);
+}
+
+function isAnonId(n: number): n is AnonId {
+  return Number.isInteger(n) && n >= 1 && n <= 8;
+}
+
+function isFileId(n: number): n is FileId {
+  return Number.isInteger(n) && n >= 1 && n <= 4;
+}
+
+function isChainLength(n: number): n is ChainLength {
+  return n === 0 || n === 1 || n === 2;
+}
+
+function readAnonIdOrNull(loc: Locator, field: string, v: unknown): AnonId | null {
+  if (v === null) return null;
+  const n = readInt(loc, field, v, 'an anon_vma id (integer 1..8) or null', 1, 8);
+  if (!isAnonId(n)) loc.fail(field, `expected an anon_vma id (integer 1..8) or null, got ${n}`);
+  return n;
+}
+
+function readFileIdOrNull(loc: Locator, field: string, v: unknown): FileId | null {
+  if (v === null) return null;
+  const n = readInt(loc, field, v, 'a file id (integer 1..4) or null', 1, 4);
+  if (!isFileId(n)) loc.fail(field, `expected a file id (integer 1..4) or null, got ${n}`);
+  return n;
+}
+
+function readChain(loc: Locator, field: string, v: unknown): ChainLength {
+  const n = readInt(loc, field, v, 'a chain length (integer 0..2)', 0, 2);
+  if (!isChainLength(n)) loc.fail(field, `expected a chain length (integer 0..2), got ${n}`);
+  return n;
+}
+
+function readOps(loc: Locator, field: string, v: unknown): VmOpsKind {
+  const found = VM_OPS_KINDS.find((k) => k === v);
+  if (found === undefined) {
+    loc.fail(field, `expected one of ${VM_OPS_KINDS.map((k) => `"${k}"`).join(', ')}, got ${describe(v)}`);
+  }
+  return found;
+}
+
+function readState(loc: Locator, field: string, v: unknown): MergeStateName {
+  const found = MERGE_STATE_NAMES.find((k) => k === v);
+  if (found === undefined) {
+    loc.fail(field, `expected one of ${MERGE_STATE_NAMES.map((k) => `"${k}"`).join(', ')}, got ${describe(v)}`);
+  }
+  return found;
+}
+
+function readArray(loc: Locator, field: string, v: unknown): unknown[] {
+  if (!Array.isArray(v)) loc.fail(field, `expected an array, got ${describe(v)}`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// Step arguments.
+
+/** Typed access to the arguments of one step object. */
+class StepArgs {
+  constructor(
+    private readonly loc: Locator,
+    private readonly obj: JsonObject,
+  ) {}
+
+  has(name: string): boolean {
+    return hasOwn(this.obj, name);
+  }
+
+  private required(name: string): unknown {
+    if (!this.has(name)) this.loc.fail(name, `missing required argument '${name}'`);
+    return this.obj[name];
+  }
+
+  hex(name: string): number {
+    return readHexNumber(this.loc, name, this.required(name));
+  }
+
+  flags(name: string): bigint {
+    return readHexU64(this.loc, name, this.required(name));
+  }
+
+  vma(name: string): VmaId {
+    return readVmaId(this.loc, name, this.required(name));
+  }
+
+  vmaOrNull(name: string): VmaId | null {
+    return readVmaIdOrNull(this.loc, name, this.required(name));
+  }
+
+  anonOrNull(name: string): AnonId | null {
+    return readAnonIdOrNull(this.loc, name, this.required(name));
+  }
+
+  fileOrNull(name: string): FileId | null {
+    return readFileIdOrNull(this.loc, name, this.required(name));
+  }
+
+  /** An optional anon id: absent reads as null. */
+  optionalAnon(name: string): AnonId | null {
+    return this.has(name) ? this.anonOrNull(name) : null;
+  }
+
+  /** An optional file id: absent reads as null. */
+  optionalFile(name: string): FileId | null {
+    return this.has(name) ? this.fileOrNull(name) : null;
+  }
+
+  chain(name: string): ChainLength {
+    return readChain(this.loc, name, this.required(name));
+  }
+
+  ops(name: string): VmOpsKind {
+    return readOps(this.loc, name, this.required(name));
+  }
+
+  bool(name: string): boolean {
+    return readBool(this.loc, name, this.required(name));
+  }
+}
+
+/** Build the typed step for `op` from its (already key-checked) arguments. */
+function buildStep(op: TraceOpName, a: StepArgs): TraceStep {
+  switch (op) {
+    case 'alloc_and_link':
+      return { op, start: a.hex('start'), end: a.hex('end'), pgoff: a.hex('pgoff'), flags: a.flags('flags') };
+    case 'set_anon':
+      return { op, vma: a.vma('vma'), anon: a.anonOrNull('anon'), chain: a.chain('chain') };
+    case 'set_ops':
+      return { op, vma: a.vma('vma'), ops: a.ops('ops') };
+    case 'set_file':
+      return { op, vma: a.vma('vma'), file: a.fileOrNull('file') };
+    case 'fail_prealloc':
+      return { op, value: a.bool('value') };
+    case 'merge_new':
+      return {
+        op,
+        start: a.hex('start'),
+        end: a.hex('end'),
+        pgoff: a.hex('pgoff'),
+        flags: a.flags('flags'),
+        anon: a.optionalAnon('anon'),
+        file: a.optionalFile('file'),
+        anonPresent: a.has('anon'),
+        filePresent: a.has('file'),
+      };
+    case 'merge_existing':
+      return { op, vma: a.vma('vma'), start: a.hex('start'), end: a.hex('end'), flags: a.flags('flags') };
+    case 'modify_flags':
+      return { op, vma: a.vma('vma'), start: a.hex('start'), end: a.hex('end'), flags: a.flags('flags') };
+    case 'expand':
+      return {
+        op,
+        vma: a.vma('vma'),
+        start: a.hex('start'),
+        end: a.hex('end'),
+        pgoff: a.hex('pgoff'),
+        next: a.vmaOrNull('next'),
+      };
+    case 'shrink':
+      return { op, vma: a.vma('vma'), start: a.hex('start'), end: a.hex('end'), pgoff: a.hex('pgoff') };
+    case 'split':
+      return { op, vma: a.vma('vma'), addr: a.hex('addr'), new_below: a.bool('new_below') };
+    case 'munmap':
+      return { op, start: a.hex('start'), len: a.hex('len') };
+    case 'mmap':
+      return {
+        op,
+        addr: a.hex('addr'),
+        len: a.hex('len'),
+        flags: a.flags('flags'),
+        pgoff: a.hex('pgoff'),
+        file: a.optionalFile('file'),
+        filePresent: a.has('file'),
+      };
+    case 'merge_extend':
+      return { op, vma: a.vma('vma'), delta: a.hex('delta') };
+    case 'copy_vma':
+      return { op, vma: a.vma('vma'), addr: a.hex('addr'), len: a.hex('len'), pgoff: a.hex('pgoff') };
+    default: {
+      const unreachable: never = op;
+      throw new Error(`unhandled operation ${String(unreachable)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Expectations.
+
+function readVmaRow(loc: Locator, field: string, v: unknown): VmaRow {
+  const cols = readArray(loc, field, v);
+  if (cols.length !== 10) {
+    loc.fail(
+      field,
+      `expected a 10-element row [id, start, end, pgoff, flags, anon, file, ops, refcnt, written], got ${cols.length} elements`,
+    );
+  }
+  const at = (i: number): string => `${field}[${i}]`;
+  return [
+    readVmaId(loc, at(0), cols[0]),
+    readHexText(loc, at(1), cols[1]),
+    readHexText(loc, at(2), cols[2]),
+    readHexText(loc, at(3), cols[3]),
+    readHexText(loc, at(4), cols[4]),
+    readAnonIdOrNull(loc, at(5), cols[5]),
+    readFileIdOrNull(loc, at(6), cols[6]),
+    readOps(loc, at(7), cols[7]),
+    readInt(loc, at(8), cols[8], 'a refcount (integer >= 0)', 0, Number.MAX_SAFE_INTEGER),
+    readBool(loc, at(9), cols[9]),
+  ];
+}
+
+function readFreed(loc: Locator, field: string, v: unknown): FreedEntry[] {
+  const items = readArray(loc, field, v);
+  if (items.length === 0) loc.fail(field, 'must not be empty (leave the key out instead)');
+  return items.map((item, i): FreedEntry => {
+    const f = `${field}[${i}]`;
+    const pair = readArray(loc, f, item);
+    if (pair.length !== 2) loc.fail(f, `expected a pair [id, refcnt], got ${pair.length} elements`);
+    return [
+      readVmaId(loc, `${f}[0]`, pair[0]),
+      readInt(loc, `${f}[1]`, pair[1], 'a refcount (integer >= 0)', 0, Number.MAX_SAFE_INTEGER),
+    ];
+  });
+}
+
+const ANON_KEY = /^[1-8]$/;
+
+function readAnonMap(loc: Locator, field: string, v: unknown): Record<string, AnonFlags> {
+  if (!isObject(v)) loc.fail(field, `expected an object, got ${describe(v)}`);
+  const keys = Object.keys(v);
+  if (keys.length === 0) loc.fail(field, 'must not be empty (leave the key out instead)');
+  const out: Record<string, AnonFlags> = {};
+  for (const key of keys) {
+    const f = `${field}.${key}`;
+    if (!ANON_KEY.test(key)) loc.fail(f, `anon_vma id key must be "1".."8", got ${JSON.stringify(key)}`);
+    const pair = readArray(loc, f, v[key]);
+    if (pair.length !== 2) loc.fail(f, `expected a pair [was_cloned, was_unlinked], got ${pair.length} elements`);
+    out[key] = [readBool(loc, `${f}[0]`, pair[0]), readBool(loc, `${f}[1]`, pair[1])];
+  }
+  return out;
+}
+
+function parseExpect(loc: Locator, raw: unknown): TraceExpect {
+  if (!isObject(raw)) loc.fail('expect', `expected an object, got ${describe(raw)}`);
+  const out: TraceExpect = {};
+  for (const key of Object.keys(raw)) {
+    const f = `expect.${key}`;
+    const v = raw[key];
+    switch (key) {
+      case 'vma':
+        out.vma = readVmaIdOrNull(loc, f, v);
+        break;
+      case 'err':
+        out.err = readInt(loc, f, v, 'an errno (integer <= 0)', Number.MIN_SAFE_INTEGER, 0);
+        break;
+      case 'addr':
+        out.addr = readHexNumber(loc, f, v);
+        break;
+      case 'state':
+        out.state = readState(loc, f, v);
+        break;
+      case 'vmap':
+        out.vmap = readVmaId(loc, f, v);
+        break;
+      case 'need_rmap_locks':
+        out.need_rmap_locks = readBool(loc, f, v);
+        break;
+      case 'map_count':
+        out.map_count = readInt(loc, f, v, 'a count (integer >= 0)', 0, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'vmas':
+        out.vmas = readArray(loc, f, v).map((row, i) => readVmaRow(loc, `${f}[${i}]`, row));
+        break;
+      case 'freed':
+        out.freed = readFreed(loc, f, v);
+        break;
+      case 'anon':
+        out.anon = readAnonMap(loc, f, v);
+        break;
+      case 'warnings':
+        out.warnings = readInt(loc, f, v, 'a warning count (integer >= 1)', 1, Number.MAX_SAFE_INTEGER);
+        break;
+      default:
+        loc.fail(f, `unknown expect key '${key}' (allowed: ${EXPECT_KEYS.join(', ')})`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Steps and the document.
+
+function parseStep(source: string, index: number, raw: unknown): TraceStep {
+  const bare: Locator = new Locator(source, index, null);
+  if (!isObject(raw)) bare.fail('', `a step must be a JSON object, got ${describe(raw)}`);
+  if (!hasOwn(raw, 'op')) bare.fail('op', "missing 'op'");
+  const op = raw.op;
+  if (typeof op !== 'string') bare.fail('op', `expected an operation name, got ${describe(op)}`);
+  if (!isTraceOpName(op)) bare.fail('op', `unknown operation ${JSON.stringify(op)}`);
+
+  const loc: Locator = new Locator(source, index, op);
+  const allowed = OP_ARGUMENTS[op];
+  for (const key of Object.keys(raw)) {
+    if (key !== 'op' && key !== 'expect' && !allowed.includes(key)) {
+      loc.fail(key, `unknown argument '${key}' (${op} takes: ${allowed.join(', ')})`);
+    }
+  }
+  const step = buildStep(op, new StepArgs(loc, raw));
+  if (hasOwn(raw, 'expect')) step.expect = parseExpect(loc, raw.expect);
+  return step;
+}
+
+/**
+ * Parse and validate a vma-trace/1 document. `source` names the document
+ * (usually its file name) in error messages. Throws TraceFormatError.
+ */
+export function parseTrace(text: string, source: string): Trace {
+  const doc: Locator = new Locator(source, null, null);
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e: unknown) {
+    doc.fail('', `malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isObject(root)) doc.fail('', `the document must be a JSON object, got ${describe(root)}`);
+
+  if (!hasOwn(root, 'format')) doc.fail('format', "missing 'format'");
+  if (root.format !== TRACE_FORMAT) {
+    doc.fail('format', `unknown format ${describe(root.format)} (only "${TRACE_FORMAT}" is supported)`);
+  }
+  for (const key of Object.keys(root)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) {
+      doc.fail(key, `unknown top-level key '${key}' (allowed: ${TOP_LEVEL_KEYS.join(', ')})`);
+    }
+  }
+  for (const key of ['kernel', 'name', 'steps']) {
+    if (!hasOwn(root, key)) doc.fail(key, `missing '${key}'`);
+  }
+  const kernel = readString(doc, 'kernel', root.kernel);
+  const name = readString(doc, 'name', root.name);
+  const rawSteps = readArray(doc, 'steps', root.steps);
+  const steps = rawSteps.map((raw, i) => parseStep(source, i, raw));
+  return { format: TRACE_FORMAT, kernel, name, steps };
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Data model of a vma-trace/1 document (see /work/shared/TRACE_FORMAT.md).
+//
+// Conventions used throughout:
+// - Arguments holding addresses, lengths, page offsets or deltas are plain
+//   `number`s; the parser guarantees they are non-negative integers no larger
+//   than Number.MAX_SAFE_INTEGER.
+// - VMA flags are `bigint` because the format allows bit 63 (VM_SEALED).
+// - The rows of `expect.vmas` keep their hex columns as canonical lowercase
+//   strings, since the replayer compares them as strings.
+
+/** The string that identifies this version of the format. */
+export const TRACE_FORMAT = 'vma-trace/1';
+
+/** What `vma->vm_ops` points at. */
+export type VmOpsKind = 'dummy' | 'close' | 'none';
+
+/** The values of `vmg.state` that a trace can report. */
+export type MergeStateName = 'START' | 'ERROR_NOMEM' | 'NOMERGE' | 'SUCCESS';
+
+/** Identity of one of the eight pre-allocated anon_vma objects. */
+export type AnonId = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+
+/** Identity of one of the four pre-allocated struct file objects. */
+export type FileId = 1 | 2 | 3 | 4;
+
+/** How many anon_vma_chain entries `set_anon` installs. */
+export type ChainLength = 0 | 1 | 2;
+
+/** Identity of a vm_area_struct: a positive integer handed out in allocation order. */
+export type VmaId = number;
+
+/** Names of the fifteen operations a step can perform. */
+export type TraceOpName =
+  | 'alloc_and_link'
+  | 'set_anon'
+  | 'set_ops'
+  | 'set_file'
+  | 'fail_prealloc'
+  | 'merge_new'
+  | 'merge_existing'
+  | 'modify_flags'
+  | 'expand'
+  | 'shrink'
+  | 'split'
+  | 'munmap'
+  | 'mmap'
+  | 'merge_extend'
+  | 'copy_vma';
+
+/**
+ * One entry of `expect.vmas`:
+ * `[id, start, end, pgoff, flags, anon, file, ops, refcnt, written]`.
+ * The hex columns are canonical lowercase strings such as "0x1000".
+ */
+export type VmaRow = [
+  id: VmaId,
+  start: string,
+  end: string,
+  pgoff: string,
+  flags: string,
+  anon: AnonId | null,
+  file: FileId | null,
+  ops: VmOpsKind,
+  refcnt: number,
+  written: boolean,
+];
+
+/** One entry of `expect.freed`: the freed VMA's id and its refcount at that moment. */
+export type FreedEntry = [id: VmaId, refcnt: number];
+
+/** `[was_cloned, was_unlinked]` of one anon_vma. */
+export type AnonFlags = [wasCloned: boolean, wasUnlinked: boolean];
+
+/**
+ * The state recorded right after a step. Every field is optional; absent
+ * fields are simply not compared.
+ */
+export interface TraceExpect {
+  /** Returned VMA id, or null for a NULL / error pointer. */
+  vma?: VmaId | null;
+  /** Negative errno, or 0; always an integer <= 0. */
+  err?: number;
+  /** Address returned by a successful mmap. */
+  addr?: number;
+  /** `vmg.state` for merge_new, merge_existing and expand. */
+  state?: MergeStateName;
+  /** copy_vma's `*vmap` out-parameter (a VMA id). */
+  vmap?: VmaId;
+  /** copy_vma's `*need_rmap_locks` out-parameter. */
+  need_rmap_locks?: boolean;
+  /** `mm->map_count`. */
+  map_count?: number;
+  /** Every VMA in the tree, in address order. */
+  vmas?: VmaRow[];
+  /** VMAs freed during the step, in order. Never empty when present. */
+  freed?: FreedEntry[];
+  /** anon_vmas whose flags became true, keyed by id ("1".."8"). Never empty when present. */
+  anon?: Record<string, AnonFlags>;
+  /** Number of WARN-class checks fired. Positive when present. */
+  warnings?: number;
+}
+
+/** Fields shared by every step. */
+interface StepBase {
+  expect?: TraceExpect;
+}
+
+export interface AllocAndLinkStep extends StepBase {
+  op: 'alloc_and_link';
+  start: number;
+  end: number;
+  pgoff: number;
+  flags: bigint;
+}
+
+export interface SetAnonStep extends StepBase {
+  op: 'set_anon';
+  vma: VmaId;
+  anon: AnonId | null;
+  chain: ChainLength;
+}
+
+export interface SetOpsStep extends StepBase {
+  op: 'set_ops';
+  vma: VmaId;
+  ops: VmOpsKind;
+}
+
+export interface SetFileStep extends StepBase {
+  op: 'set_file';
+  vma: VmaId;
+  file: FileId | null;
+}
+
+export interface FailPreallocStep extends StepBase {
+  op: 'fail_prealloc';
+  value: boolean;
+}
+
+/**
+ * `anon` and `file` are optional in the document. An absent key reads as
+ * null; `anonPresent` / `filePresent` record whether the key was written, so
+ * that an explicit `null` survives a round trip. The writer emits the key when
+ * the value is non-null or the matching flag is true (absent flag = false).
+ */
+export interface MergeNewStep extends StepBase {
+  op: 'merge_new';
+  start: number;
+  end: number;
+  pgoff: number;
+  flags: bigint;
+  anon: AnonId | null;
+  file: FileId | null;
+  anonPresent?: boolean;
+  filePresent?: boolean;
+}
+
+export interface MergeExistingStep extends StepBase {
+  op: 'merge_existing';
+  vma: VmaId;
+  start: number;
+  end: number;
+  flags: bigint;
+}
+
+export interface ModifyFlagsStep extends StepBase {
+  op: 'modify_flags';
+  vma: VmaId;
+  start: number;
+  end: number;
+  flags: bigint;
+}
+
+export interface ExpandStep extends StepBase {
+  op: 'expand';
+  vma: VmaId;
+  start: number;
+  end: number;
+  pgoff: number;
+  next: VmaId | null;
+}
+
+export interface ShrinkStep extends StepBase {
+  op: 'shrink';
+  vma: VmaId;
+  start: number;
+  end: number;
+  pgoff: number;
+}
+
+export interface SplitStep extends StepBase {
+  op: 'split';
+  vma: VmaId;
+  addr: number;
+  new_below: boolean;
+}
+
+export interface MunmapStep extends StepBase {
+  op: 'munmap';
+  start: number;
+  len: number;
+}
+
+/** `file` is optional in the document; see MergeNewStep for the presence flag. */
+export interface MmapStep extends StepBase {
+  op: 'mmap';
+  addr: number;
+  len: number;
+  flags: bigint;
+  pgoff: number;
+  file: FileId | null;
+  filePresent?: boolean;
+}
+
+export interface MergeExtendStep extends StepBase {
+  op: 'merge_extend';
+  vma: VmaId;
+  delta: number;
+}
+
+export interface CopyVmaStep extends StepBase {
+  op: 'copy_vma';
+  vma: VmaId;
+  addr: number;
+  len: number;
+  pgoff: number;
+}
+
+/** One operation of a trace, discriminated on `op`. */
+export type TraceStep =
+  | AllocAndLinkStep
+  | SetAnonStep
+  | SetOpsStep
+  | SetFileStep
+  | FailPreallocStep
+  | MergeNewStep
+  | MergeExistingStep
+  | ModifyFlagsStep
+  | ExpandStep
+  | ShrinkStep
+  | SplitStep
+  | MunmapStep
+  | MmapStep
+  | MergeExtendStep
+  | CopyVmaStep;
+
+/** A whole vma-trace/1 document. */
+export interface Trace {
+  format: typeof TRACE_FORMAT;
+  kernel: string;
+  name: string;
+  steps: TraceStep[];
+}
+
+/**
+ * Argument names of each operation, in the order the canonical layout writes
+ * them (the "arguments" column of the specification's table). Optional
+ * arguments are listed too.
+ */
+export const OP_ARGUMENTS: { readonly [K in TraceOpName]: readonly string[] } = {
+  alloc_and_link: ['start', 'end', 'pgoff', 'flags'],
+  set_anon: ['vma', 'anon', 'chain'],
+  set_ops: ['vma', 'ops'],
+  set_file: ['vma', 'file'],
+  fail_prealloc: ['value'],
+  merge_new: ['start', 'end', 'pgoff', 'flags', 'anon', 'file'],
+  merge_existing: ['vma', 'start', 'end', 'flags'],
+  modify_flags: ['vma', 'start', 'end', 'flags'],
+  expand: ['vma', 'start', 'end', 'pgoff', 'next'],
+  shrink: ['vma', 'start', 'end', 'pgoff'],
+  split: ['vma', 'addr', 'new_below'],
+  munmap: ['start', 'len'],
+  mmap: ['addr', 'len', 'flags', 'pgoff', 'file'],
+  merge_extend: ['vma', 'delta'],
+  copy_vma: ['vma', 'addr', 'len', 'pgoff'],
+};
+
+/** Keys of `expect`, in canonical order. */
+export const EXPECT_KEYS = [
+  'vma',
+  'err',
+  'addr',
+  'state',
+  'vmap',
+  'need_rmap_locks',
+  'map_count',
+  'vmas',
+  'freed',
+  'anon',
+  'warnings',
+] as const;
+
+export type ExpectKey = (typeof EXPECT_KEYS)[number];
+
+export const VM_OPS_KINDS: readonly VmOpsKind[] = ['dummy', 'close', 'none'];
+
+export const MERGE_STATE_NAMES: readonly MergeStateName[] = ['START', 'ERROR_NOMEM', 'NOMERGE', 'SUCCESS'];
+
+/** Type guard: is `s` the name of one of the fifteen operations? */
+export function isTraceOpName(s: string): s is TraceOpName {
+  return Object.prototype.hasOwnProperty.call(OP_ARGUMENTS, s);
+}

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The world a vma-trace/1 trace runs in: one fresh mm (the current task's),
+ * one persistent VMA iterator, eight anon_vmas and four files, and the
+ * mapping between those objects and the ids the trace uses.  run() performs
+ * one step the way TRACE_FORMAT.md says the harness does; observe() records
+ * the state after it as a TraceExpect; endStep() applies the resets the
+ * harness does between checks.
+ */
+
+import {
+  INIT_LIST_HEAD,
+  IS_ERR,
+  IS_ERR_VALUE,
+  UINT_MAX,
+  VMA_ITERATOR,
+  address_space,
+  anon_vma,
+  anon_vma_chain,
+  current,
+  file,
+  list_add_tail,
+  mm_struct,
+  set_fail_prealloc,
+  vma_dummy_vm_ops,
+  vma_iter_set,
+  vma_prev,
+  mas_walk,
+  vma_registry,
+  vma_start_write,
+  vma_write_log_enable,
+  vma_write_log_take,
+  warn_count,
+  warn_reset,
+  type ErrPtr,
+  type Ref,
+  type vm_area_struct,
+  type vm_operations_struct,
+  type vma_iterator,
+} from '../vma_internal';
+import { VMG_VMA_STATE, vma_merge_struct, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
+import {
+  copy_vma,
+  do_vmi_munmap,
+  mmap_region,
+  split_vma,
+  vma_expand,
+  vma_merge_existing_range,
+  vma_merge_extend,
+  vma_modify_flags,
+  vma_shrink,
+} from '../mm/vma';
+import { alloc_and_link_vma, dummy_close, harness_reset, merge_new, vmg_set_range } from '../harness/helpers';
+import { toHex } from './hex';
+import { checkPreconditions, TraceInputError } from './preconditions';
+import type { AnonFlags, AnonId, FileId, MergeStateName, TraceExpect, TraceStep, VmOpsKind, VmaRow } from './types';
+
+export const ANON_VMA_COUNT = 8;
+export const FILE_COUNT = 4;
+
+const STATE_NAMES: Record<number, MergeStateName> = {
+  [VMA_MERGE_START]: 'START',
+  [VMA_MERGE_ERROR_NOMEM]: 'ERROR_NOMEM',
+  [VMA_MERGE_NOMERGE]: 'NOMERGE',
+  [VMA_MERGE_SUCCESS]: 'SUCCESS',
+};
+
+/** What an operation returned, before it is turned into expectations. */
+export interface StepOutcome {
+  /** For operations returning a VMA pointer: the VMA, NULL or an error pointer. */
+  vma?: vm_area_struct | ErrPtr | null;
+  /** For operations returning an int (and failed mmaps). */
+  err?: number;
+  /** A successful mmap's address. */
+  addr?: number;
+  /** vmg.state for merge_new, merge_existing and expand. */
+  state?: number;
+  /** copy_vma's out-parameters. */
+  vmap?: vm_area_struct;
+  need_rmap_locks?: boolean;
+  /** The merge state used, for operations that build one (coverage counting). */
+  vmg?: vma_merge_struct;
+}
+
+export class TraceWorld {
+  readonly mm: mm_struct;
+  readonly vmi: vma_iterator;
+  /** anon_vmas 1..8 (index 0 unused). */
+  readonly anonVmas: anon_vma[];
+  /** files 1..4 (index 0 unused). */
+  readonly files: file[];
+  /** The ops table whose close hook is set ("close"). */
+  readonly closeOps: vm_operations_struct = Object.freeze({ close: dummy_close });
+  private readonly anonIds = new Map<anon_vma, number>();
+  private readonly fileIds = new Map<file, number>();
+
+  constructor() {
+    harness_reset();
+    vma_write_log_enable(true);
+    this.mm = new mm_struct();
+    current.mm = this.mm;
+    this.vmi = VMA_ITERATOR(this.mm, 0);
+    this.anonVmas = [new anon_vma()];
+    this.files = [new file(new address_space())];
+    for (let i = 1; i <= ANON_VMA_COUNT; i++) {
+      const av = new anon_vma();
+      this.anonVmas.push(av);
+      this.anonIds.set(av, i);
+    }
+    for (let i = 1; i <= FILE_COUNT; i++) {
+      const f = new file(new address_space());
+      this.files.push(f);
+      this.fileIds.set(f, i);
+    }
+  }
+
+  /** Stop logging writes (call when the world is no longer used). */
+  dispose(): void {
+    vma_write_log_enable(false);
+  }
+
+  /** The live VMA with this id; throws a TraceInputError naming @field. */
+  vma(id: number, field: string): vm_area_struct {
+    const vma = vma_registry.lookup(id);
+    if (vma === undefined) {
+      const why = vma_registry.isFreed(id) ? 'was freed' : 'was never allocated';
+      throw new TraceInputError(field, `VMA ${id} ${why}`);
+    }
+    return vma;
+  }
+
+  anon(id: AnonId | null): anon_vma | null {
+    return id === null ? null : this.anonVmas[id];
+  }
+
+  file(id: FileId | null): file | null {
+    return id === null ? null : this.files[id];
+  }
+
+  ops(kind: VmOpsKind): vm_operations_struct | null {
+    switch (kind) {
+      case 'dummy':
+        return vma_dummy_vm_ops;
+      case 'close':
+        return this.closeOps;
+      case 'none':
+        return null;
+    }
+  }
+
+  opsKind(ops: vm_operations_struct | null): VmOpsKind {
+    if (ops === null) return 'none';
+    if (ops === vma_dummy_vm_ops) return 'dummy';
+    return ops.close ? 'close' : 'dummy';
+  }
+
+  anonId(av: anon_vma | null): AnonId | null {
+    if (av === null) return null;
+    const id = this.anonIds.get(av);
+    if (id === undefined) throw new Error('a VMA points at an anon_vma the trace does not know');
+    return id as AnonId;
+  }
+
+  fileId(f: file | null): FileId | null {
+    if (f === null) return null;
+    const id = this.fileIds.get(f);
+    if (id === undefined) throw new Error('a VMA points at a file the trace does not know');
+    return id as FileId;
+  }
+
+  /** The VMA before @vma in the tree, found without touching the trace's iterator. */
+  private vmaBefore(vma: vm_area_struct): vm_area_struct | null {
+    const it = VMA_ITERATOR(this.mm, vma.vm_start);
+    mas_walk(it.mas);
+    return vma_prev(it);
+  }
+
+  /** prev as the merge_existing/modify_flags callers choose it. */
+  private prevFor(vma: vm_area_struct, start: number): vm_area_struct | null {
+    return start > vma.vm_start ? vma : this.vmaBefore(vma);
+  }
+
+  /** Run one step; throws TraceInputError for input that breaks preconditions. */
+  run(step: TraceStep): StepOutcome {
+    this.check(step);
+    return this.execute(step);
+  }
+
+  /** Check a step's preconditions (TraceInputError if broken); changes nothing. */
+  check(step: TraceStep): void {
+    checkPreconditions(this, step);
+  }
+
+  /** Perform a checked step. */
+  execute(step: TraceStep): StepOutcome {
+    const mm = this.mm;
+    const vmi = this.vmi;
+    switch (step.op) {
+      case 'alloc_and_link':
+        return { vma: alloc_and_link_vma(mm, step.start, step.end, step.pgoff, step.flags) };
+
+      case 'set_anon': {
+        const vma = this.vma(step.vma, 'vma');
+        const av = this.anon(step.anon);
+        vma.anon_vma = av;
+        INIT_LIST_HEAD(vma.anon_vma_chain);
+        for (let i = 0; i < step.chain; i++) list_add_tail(new anon_vma_chain(av), vma.anon_vma_chain);
+        return {};
+      }
+
+      case 'set_ops':
+        this.vma(step.vma, 'vma').vm_ops = this.ops(step.ops);
+        return {};
+
+      case 'set_file':
+        this.vma(step.vma, 'vma').vm_file = this.file(step.file);
+        return {};
+
+      case 'fail_prealloc':
+        set_fail_prealloc(step.value);
+        return {};
+
+      case 'merge_new': {
+        const vmg = new vma_merge_struct({ mm, vmi });
+        vmg_set_range(vmg, step.start, step.end, step.pgoff, step.flags);
+        vmg.anon_vma = this.anon(step.anon ?? null);
+        vmg.file = this.file(step.file ?? null);
+        const vma = merge_new(vmg);
+        return { vma, state: vmg.state, vmg };
+      }
+
+      case 'merge_existing': {
+        const vma = this.vma(step.vma, 'vma');
+        const prev = this.prevFor(vma, step.start);
+        vma_iter_set(vmi, step.start);
+        const vmg = VMG_VMA_STATE(vmi, prev, vma, step.start, step.end);
+        vmg.flags = step.flags;
+        const res = vma_merge_existing_range(vmg);
+        return { vma: res, state: vmg.state, vmg };
+      }
+
+      case 'modify_flags': {
+        const vma = this.vma(step.vma, 'vma');
+        const prev = this.prevFor(vma, step.start);
+        vma_iter_set(vmi, step.start);
+        const res = vma_modify_flags(vmi, prev, vma, step.start, step.end, step.flags);
+        if (!IS_ERR(res)) {
+          /* What mprotect does with the result. */
+          vma_start_write(res);
+          res.__vm_flags = step.flags;
+        }
+        return { vma: res };
+      }
+
+      case 'expand': {
+        const vma = this.vma(step.vma, 'vma');
+        const next = step.next === null ? null : this.vma(step.next, 'next');
+        const vmg = new vma_merge_struct({ mm, vmi });
+        vmg_set_range(vmg, step.start, step.end, step.pgoff, vma.vm_flags);
+        vmg.middle = vma;
+        vmg.next = next;
+        const err = vma_expand(vmg);
+        return { err, state: vmg.state, vmg };
+      }
+
+      case 'shrink': {
+        const vma = this.vma(step.vma, 'vma');
+        vma_iter_set(vmi, vma.vm_start);
+        return { err: vma_shrink(vmi, vma, step.start, step.end, step.pgoff) };
+      }
+
+      case 'split': {
+        const vma = this.vma(step.vma, 'vma');
+        vma_iter_set(vmi, vma.vm_start);
+        return { err: split_vma(vmi, vma, step.addr, step.new_below ? 1 : 0) };
+      }
+
+      case 'munmap':
+        vma_iter_set(vmi, step.start);
+        return { err: do_vmi_munmap(vmi, mm, step.start, step.len, null, false) };
+
+      case 'mmap': {
+        const ret = mmap_region(this.file(step.file ?? null), step.addr, step.len, step.flags, step.pgoff, null);
+        return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
+      }
+
+      case 'merge_extend': {
+        const vma = this.vma(step.vma, 'vma');
+        vma_iter_set(vmi, vma.vm_end);
+        return { vma: vma_merge_extend(vmi, vma, step.delta) };
+      }
+
+      case 'copy_vma': {
+        const vmap: Ref<vm_area_struct> = { value: this.vma(step.vma, 'vma') };
+        const need: Ref<boolean> = { value: false };
+        const res = copy_vma(vmap, step.addr, step.len, step.pgoff, need);
+        return { vma: res, vmap: vmap.value, need_rmap_locks: need.value };
+      }
+    }
+  }
+
+  /** The expectations a step with this outcome carries, from the current state. */
+  observe(step: TraceStep, out: StepOutcome): TraceExpect {
+    const e: TraceExpect = {};
+    if ('vma' in out) {
+      const v = out.vma ?? null;
+      if (v !== null && IS_ERR(v)) {
+        e.vma = null;
+        e.err = v.err;
+      } else {
+        e.vma = v === null ? null : v.__id;
+      }
+    }
+    if (out.err !== undefined) e.err = out.err;
+    if (out.addr !== undefined) e.addr = out.addr;
+    if (out.state !== undefined && (step.op === 'merge_new' || step.op === 'merge_existing' || step.op === 'expand')) {
+      e.state = STATE_NAMES[out.state];
+    }
+    if (step.op === 'copy_vma') {
+      e.vmap = (out.vmap as vm_area_struct).__id;
+      e.need_rmap_locks = out.need_rmap_locks ?? false;
+    }
+    e.map_count = this.mm.map_count;
+    e.vmas = this.vmaRows();
+    const freed = vma_registry.takeFreed();
+    if (freed.length) e.freed = freed.map((f) => [f.id, f.refcnt]);
+    const anon: Record<string, AnonFlags> = {};
+    let anyAnon = false;
+    for (let i = 1; i <= ANON_VMA_COUNT; i++) {
+      const av = this.anonVmas[i];
+      if (av.was_cloned || av.was_unlinked) {
+        anon[String(i)] = [av.was_cloned, av.was_unlinked];
+        anyAnon = true;
+      }
+    }
+    if (anyAnon) e.anon = anon;
+    const warnings = warn_count();
+    if (warnings) e.warnings = warnings;
+    return e;
+  }
+
+  /** Every VMA in the tree, in address order, as trace rows. */
+  vmaRows(): VmaRow[] {
+    const rows: VmaRow[] = [];
+    for (const r of this.mm.mm_mt.ranges.entries()) {
+      const v = r.value;
+      rows.push([
+        v.__id,
+        toHex(v.vm_start),
+        toHex(v.vm_end),
+        toHex(v.vm_pgoff),
+        toHex(v.vm_flags),
+        this.anonId(v.anon_vma),
+        this.fileId(v.vm_file),
+        this.opsKind(v.vm_ops),
+        v.vm_refcnt,
+        v.vm_lock_seq !== UINT_MAX,
+      ]);
+    }
+    return rows;
+  }
+
+  /** The resets between checks: write marks, anon_vma marks, warnings, free log. */
+  endStep(): void {
+    for (const v of vma_write_log_take()) v.vm_lock_seq = UINT_MAX;
+    for (let i = 1; i <= ANON_VMA_COUNT; i++) {
+      const av = this.anonVmas[i];
+      av.was_cloned = false;
+      av.was_unlinked = false;
+    }
+    warn_reset();
+    vma_registry.takeFreed();
+  }
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Writing vma-trace/1 documents in the canonical layout of the oracle traces:
+//
+//   {"format":"vma-trace/1","kernel":"v6.15","name":"...","steps":[
+//   {"op":...,<arguments in table order>,"expect":{...}},
+//   ...
+//   {"op":...}
+//   ]}
+//
+// with a trailing newline. Each step is compact JSON on its own line; its
+// keys are `op`, the arguments in the order of the format's table, then
+// `expect`, whose keys follow EXPECT_KEYS.
+
+import { isCanonicalHex, toHex } from './hex';
+import { Trace, TraceExpect, TraceStep, VmaRow } from './types';
+
+/** A JSON integer; refuses values that would not round-trip. */
+function int(v: number): string {
+  if (!Number.isSafeInteger(v)) throw new RangeError(`cannot write ${v} as an exact JSON integer`);
+  return String(v);
+}
+
+function intOrNull(v: number | null): string {
+  return v === null ? 'null' : int(v);
+}
+
+function str(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** A number or bigint as a quoted canonical hex string. */
+function hex(v: number | bigint): string {
+  return str(toHex(v));
+}
+
+/** A hex column that is already text; it must be canonical. */
+function hexText(s: string): string {
+  if (!isCanonicalHex(s)) throw new RangeError(`cannot write malformed hex string ${JSON.stringify(s)}`);
+  return str(s);
+}
+
+function bool(b: boolean): string {
+  return b ? 'true' : 'false';
+}
+
+/** Encoded `[name, json]` pairs of a step's arguments, in canonical order. */
+function argumentPairs(step: TraceStep): Array<[string, string]> {
+  switch (step.op) {
+    case 'alloc_and_link':
+      return [['start', hex(step.start)], ['end', hex(step.end)], ['pgoff', hex(step.pgoff)], ['flags', hex(step.flags)]];
+    case 'set_anon':
+      return [['vma', int(step.vma)], ['anon', intOrNull(step.anon)], ['chain', int(step.chain)]];
+    case 'set_ops':
+      return [['vma', int(step.vma)], ['ops', str(step.ops)]];
+    case 'set_file':
+      return [['vma', int(step.vma)], ['file', intOrNull(step.file)]];
+    case 'fail_prealloc':
+      return [['value', bool(step.value)]];
+    case 'merge_new': {
+      const pairs: Array<[string, string]> = [
+        ['start', hex(step.start)],
+        ['end', hex(step.end)],
+        ['pgoff', hex(step.pgoff)],
+        ['flags', hex(step.flags)],
+      ];
+      // Optional ids are written when set, or when the source spelled out a null.
+      if (step.anon !== null || step.anonPresent === true) pairs.push(['anon', intOrNull(step.anon)]);
+      if (step.file !== null || step.filePresent === true) pairs.push(['file', intOrNull(step.file)]);
+      return pairs;
+    }
+    case 'merge_existing':
+    case 'modify_flags':
+      return [['vma', int(step.vma)], ['start', hex(step.start)], ['end', hex(step.end)], ['flags', hex(step.flags)]];
+    case 'expand':
+      return [
+        ['vma', int(step.vma)],
+        ['start', hex(step.start)],
+        ['end', hex(step.end)],
+        ['pgoff', hex(step.pgoff)],
+        ['next', intOrNull(step.next)],
+      ];
+    case 'shrink':
+      return [['vma', int(step.vma)], ['start', hex(step.start)], ['end', hex(step.end)], ['pgoff', hex(step.pgoff)]];
+    case 'split':
+      return [['vma', int(step.vma)], ['addr', hex(step.addr)], ['new_below', bool(step.new_below)]];
+    case 'munmap':
+      return [['start', hex(step.start)], ['len', hex(step.len)]];
+    case 'mmap': {
+      const pairs: Array<[string, string]> = [
+        ['addr', hex(step.addr)],
+        ['len', hex(step.len)],
+        ['flags', hex(step.flags)],
+        ['pgoff', hex(step.pgoff)],
+      ];
+      if (step.file !== null || step.filePresent === true) pairs.push(['file', intOrNull(step.file)]);
+      return pairs;
+    }
+    case 'merge_extend':
+      return [['vma', int(step.vma)], ['delta', hex(step.delta)]];
+    case 'copy_vma':
+      return [['vma', int(step.vma)], ['addr', hex(step.addr)], ['len', hex(step.len)], ['pgoff', hex(step.pgoff)]];
+    default: {
+      const unreachable: never = step;
+      throw new Error(`unhandled operation in ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function formatRow(row: VmaRow): string {
+  const [id, start, end, pgoff, flags, anon, file, ops, refcnt, written] = row;
+  const cols = [
+    int(id),
+    hexText(start),
+    hexText(end),
+    hexText(pgoff),
+    hexText(flags),
+    intOrNull(anon),
+    intOrNull(file),
+    str(ops),
+    int(refcnt),
+    bool(written),
+  ];
+  return `[${cols.join(',')}]`;
+}
+
+/** Encoded `[name, json]` pairs of an expect object, in canonical key order. */
+function expectPairs(e: TraceExpect): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (e.vma !== undefined) pairs.push(['vma', intOrNull(e.vma)]);
+  if (e.err !== undefined) pairs.push(['err', int(e.err)]);
+  if (e.addr !== undefined) pairs.push(['addr', hex(e.addr)]);
+  if (e.state !== undefined) pairs.push(['state', str(e.state)]);
+  if (e.vmap !== undefined) pairs.push(['vmap', int(e.vmap)]);
+  if (e.need_rmap_locks !== undefined) pairs.push(['need_rmap_locks', bool(e.need_rmap_locks)]);
+  if (e.map_count !== undefined) pairs.push(['map_count', int(e.map_count)]);
+  if (e.vmas !== undefined) pairs.push(['vmas', `[${e.vmas.map(formatRow).join(',')}]`]);
+  if (e.freed !== undefined) {
+    pairs.push(['freed', `[${e.freed.map(([id, refcnt]) => `[${int(id)},${int(refcnt)}]`).join(',')}]`]);
+  }
+  if (e.anon !== undefined) {
+    const anon = e.anon;
+    const keys = Object.keys(anon).sort((a, b) => Number(a) - Number(b));
+    const body = keys.map((k) => {
+      const [cloned, unlinked] = anon[k];
+      return `${str(k)}:[${bool(cloned)},${bool(unlinked)}]`;
+    });
+    pairs.push(['anon', `{${body.join(',')}}`]);
+  }
+  if (e.warnings !== undefined) pairs.push(['warnings', int(e.warnings)]);
+  return pairs;
+}
+
+function objectText(pairs: Array<[string, string]>): string {
+  return `{${pairs.map(([k, v]) => `${str(k)}:${v}`).join(',')}}`;
+}
+
+/** One step as a single line of compact JSON (no trailing newline). */
+export function formatStep(step: TraceStep): string {
+  const pairs: Array<[string, string]> = [['op', str(step.op)], ...argumentPairs(step)];
+  if (step.expect !== undefined) pairs.push(['expect', objectText(expectPairs(step.expect))]);
+  return objectText(pairs);
+}
+
+/** A whole trace in the canonical layout, ending with a newline. */
+export function formatTrace(trace: Trace): string {
+  const header =
+    `{"format":${str(trace.format)},"kernel":${str(trace.kernel)},` + `"name":${str(trace.name)},"steps":[\n`;
+  const body = trace.steps.map(formatStep).join(',\n');
+  return `${header}${body}${trace.steps.length > 0 ? '\n' : ''}]}\n`;
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * anon_vma stubs of the v6.15 harness.  anon_vma_clone() copies the source's
+ * anon_vma and flags it as cloned; unlink_anon_vmas() flags the VMA's
+ * anon_vma as unlinked.  Neither can fail.  The interval-tree and locking
+ * helpers do nothing.
+ */
+
+import { ENOMEM } from './constants';
+import { KernelBug } from './bug';
+import { anon_vma, type anon_vma_chain, type anon_vma_name_t, type vm_area_struct } from './structs';
+
+export function anon_vma_clone(dst: vm_area_struct, src: vm_area_struct): number {
+  /* Record for the tests that the anon_vma was duplicated. */
+  if (src.anon_vma !== null) {
+    dst.anon_vma = src.anon_vma;
+    dst.anon_vma.was_cloned = true;
+  }
+  return 0;
+}
+
+export function unlink_anon_vmas(vma: vm_area_struct): void {
+  /* Record for the tests that the anon_vma was unlinked. */
+  if (vma.anon_vma === null) {
+    /* The C stub dereferences vma->anon_vma unconditionally. */
+    throw new KernelBug('NULL dereference', `unlink_anon_vmas: ${vma.describe()} has no anon_vma`);
+  }
+  vma.anon_vma.was_unlinked = true;
+}
+
+export function anon_vma_merge(_vma: vm_area_struct, _next: vm_area_struct): void {}
+
+export function anon_vma_lock_write(_anon_vma: anon_vma | null): void {}
+export function anon_vma_unlock_write(_anon_vma: anon_vma | null): void {}
+export function anon_vma_lock_read(_anon_vma: anon_vma | null): void {}
+export function anon_vma_unlock_read(_anon_vma: anon_vma | null): void {}
+
+export function anon_vma_interval_tree_insert(_avc: anon_vma_chain, _root: unknown): void {}
+export function anon_vma_interval_tree_remove(_avc: anon_vma_chain, _root: unknown): void {}
+export function anon_vma_interval_tree_verify(_avc: anon_vma_chain): void {}
+
+/** Allocate a fresh anon_vma for @vma (its own root). */
+export function __anon_vma_prepare(vma: vm_area_struct): number {
+  const av = new anon_vma();
+  if (!av) return -ENOMEM;
+  av.root = av;
+  vma.anon_vma = av;
+  return 0;
+}
+
+export function anon_vma_prepare(vma: vm_area_struct): number {
+  if (vma.anon_vma) return 0;
+  return __anon_vma_prepare(vma);
+}
+
+/* Anonymous VMA names are compiled out: always NULL, always equal. */
+export function anon_vma_name(_vma: vm_area_struct): anon_vma_name_t | null {
+  return null;
+}
+
+export function anon_vma_name_eq(_a: anon_vma_name_t | null, _b: anon_vma_name_t | null): boolean {
+  return true;
+}

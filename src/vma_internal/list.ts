@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A minimal stand-in for the kernel's struct list_head, enough for the
+ * anon_vma_chain lists that mm/vma.c and the harness touch: initialise, add at
+ * the head, test for emptiness and for a single element, and walk.
+ */
+
+export class list_head<T> {
+  /** Elements from the head of the list to its tail. */
+  items: T[] = [];
+}
+
+/** INIT_LIST_HEAD(): make the list empty. */
+export function INIT_LIST_HEAD<T>(head: list_head<T>): void {
+  head.items.length = 0;
+}
+
+/** list_add(): insert an element right after the head. */
+export function list_add<T>(entry: T, head: list_head<T>): void {
+  head.items.unshift(entry);
+}
+
+/** list_add_tail(): insert an element at the tail. */
+export function list_add_tail<T>(entry: T, head: list_head<T>): void {
+  head.items.push(entry);
+}
+
+export function list_empty<T>(head: list_head<T>): boolean {
+  return head.items.length === 0;
+}
+
+/** list_is_singular(): exactly one element. */
+export function list_is_singular<T>(head: list_head<T>): boolean {
+  return head.items.length === 1;
+}
+
+/** list_for_each_entry(): visit the elements in order. */
+export function list_for_each_entry<T>(head: list_head<T>, fn: (entry: T) => void): void {
+  for (const e of head.items) fn(e);
+}

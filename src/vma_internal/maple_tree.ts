@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A stand-in for the maple tree (lib/maple_tree.c), limited to the part of its
+ * API that mm/vma.c, mm/vma.h and the harness use.
+ *
+ * What it reproduces
+ * ------------------
+ * The maple tree maps ranges [index, last] to entries and treats the space
+ * between entries as NULL ranges ("gaps").  A NULL store is merged with the
+ * NULL ranges next to it, and the real tree never lets a gap straddle two leaf
+ * nodes (the last slot of a leaf is non-NULL unless the leaf is the rightmost),
+ * so a walk sees every gap as exactly one slot running from the end of one
+ * entry to the start of the next.  Storing over part of an entry keeps the
+ * remainders pointing at the old entry.
+ *
+ * A maple state (struct ma_state) carries index, last, a status and a position
+ * (node + offset in C).  mm/vma.c depends on where each call leaves the state,
+ * so every function below follows the control flow of its C counterpart:
+ * mas_find() returns the entry at index on its first call but the next one
+ * afterwards, mas_next_range()/mas_prev_range() step onto gaps, mas_prev()
+ * underflows without moving index, a store leaves the state on the stored
+ * range (on the merged gap for a NULL store), a failed preallocation resets
+ * the state, and so on.
+ *
+ * How it is built
+ * ---------------
+ * The entries live in a B+ tree of ranges (range_tree.ts), so each lookup,
+ * step and store costs O(log n).  Because every gap is one slot, a position
+ * is fully described by the first index of its slot; that number plays the
+ * role of (node, offset) and is kept in ma_state.node (-1 stands for a NULL
+ * node).  A single leaf spanning [0, ULONG_MAX] is the model of the node
+ * layout: the node-boundary cases of mas_next_slot()/mas_prev_slot() reduce to
+ * the same results there, because gaps never cross nodes.
+ *
+ * Not reproduced: RCU, locking, node allocation (preallocation always
+ * succeeds unless fault injection says otherwise), root-pointer trees (an
+ * entry stored at [0, 0] is kept as a one-index range, which walks alike).
+ */
+
+import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
+import { RangeTree } from './range_tree';
+import { prealloc_should_fail } from './fault_inject';
+
+/* enum maple_status */
+export const ma_active = 0;
+export const ma_start = 1;
+export const ma_root = 2;
+export const ma_none = 3;
+export const ma_pause = 4;
+export const ma_overflow = 5;
+export const ma_underflow = 6;
+export const ma_error = 7;
+export type maple_status = number;
+
+const STATUS_NAMES = ['ma_active', 'ma_start', 'ma_root', 'ma_none', 'ma_pause', 'ma_overflow', 'ma_underflow', 'ma_error'];
+export function maple_status_name(s: maple_status): string {
+  return STATUS_NAMES[s] ?? `status(${s})`;
+}
+
+export const MT_FLAGS_ALLOC_RANGE = 0x01;
+export const MT_FLAGS_USE_RCU = 0x02;
+export const MT_FLAGS_LOCK_EXTERN = 0x300;
+export const MT_FLAGS_LOCK_MASK = 0x300;
+export const MM_MT_FLAGS = MT_FLAGS_ALLOC_RANGE | MT_FLAGS_LOCK_EXTERN | MT_FLAGS_USE_RCU;
+
+const MA_STATE_PREALLOC = 4;
+
+/** struct maple_tree: the ranges and the flags. */
+export class maple_tree<T> {
+  ma_flags = 0;
+  /** The stored ranges (the tree's nodes, in the real thing). */
+  readonly ranges: RangeTree<T> = new RangeTree<T>();
+  /**
+   * Checks every entry before it is stored (not part of the maple tree: the
+   * mm's tree uses it to refuse a freed VMA).  Receives the storing function.
+   */
+  check_entry: ((entry: T, fn: string) => void) | null = null;
+}
+
+/** struct ma_state. */
+export class ma_state<T> {
+  tree: maple_tree<T>;
+  index: number;
+  last: number;
+  status: maple_status = ma_start;
+  /**
+   * Stand-in for (node, offset): the first index of the slot the state is on,
+   * or -1 when the C state's node pointer would be NULL.
+   */
+  node = -1;
+  min = 0;
+  max: number = ULONG_MAX;
+  mas_flags = 0;
+  /** The error code while status is ma_error. */
+  error = 0;
+
+  constructor(tree: maple_tree<T>, index: number, last: number) {
+    this.tree = tree;
+    this.index = index;
+    this.last = last;
+  }
+
+  describe(): string {
+    return `mas[${maple_status_name(this.status)} 0x${this.index.toString(16)}-0x${this.last.toString(16)}]`;
+  }
+}
+
+/** MA_STATE(name, mt, first, end) */
+export function MA_STATE<T>(mt: maple_tree<T>, first: number, end: number): ma_state<T> {
+  return new ma_state<T>(mt, first, end);
+}
+
+export function mt_init_flags<T>(mt: maple_tree<T>, flags: number): void {
+  mt.ma_flags = flags;
+  mt.ranges.clear();
+}
+
+export function mt_init<T>(mt: maple_tree<T>): void {
+  mt_init_flags(mt, 0);
+}
+
+/** Lockdep annotation only. */
+export function mt_on_stack<T>(_mt: maple_tree<T>): void {}
+
+export function mtree_empty<T>(mt: maple_tree<T>): boolean {
+  return mt.ranges.size === 0;
+}
+
+/** Free every node: the tree becomes empty. */
+export function __mt_destroy<T>(mt: maple_tree<T>): void {
+  mt.ranges.clear();
+}
+
+export function mtree_destroy<T>(mt: maple_tree<T>): void {
+  __mt_destroy(mt);
+}
+
+/* Position helpers --------------------------------------------------------- */
+
+/* The bounds of the slot found by the last slot_at() call (no allocation). */
+let slotIndex = 0;
+let slotLast = 0;
+
+/** Find the slot (entry or gap) containing addr; its bounds go to slotIndex/slotLast. */
+function slot_at<T>(ranges: RangeTree<T>, addr: number): T | null {
+  const e = ranges.floor(addr);
+  if (e !== null) {
+    if (e.last >= addr) {
+      slotIndex = e.index;
+      slotLast = e.last;
+      return e.value;
+    }
+    slotIndex = e.last + 1;
+  } else {
+    slotIndex = 0;
+  }
+  const n = ranges.ceil(addr);
+  slotLast = n === null ? ULONG_MAX : n.index - 1;
+  return null;
+}
+
+/* Simple state changes ----------------------------------------------------- */
+
+export function mas_reset<T>(mas: ma_state<T>): void {
+  mas.status = ma_start;
+  mas.node = -1;
+}
+
+export function mas_pause<T>(mas: ma_state<T>): void {
+  mas.status = ma_pause;
+  mas.node = -1;
+}
+
+/** Change the range without moving the position (the next store uses it). */
+export function __mas_set_range<T>(mas: ma_state<T>, start: number, last: number): void {
+  mas.index = start;
+  mas.last = last;
+}
+
+export function mas_set_range<T>(mas: ma_state<T>, start: number, last: number): void {
+  mas_reset(mas);
+  __mas_set_range(mas, start, last);
+}
+
+export function mas_set<T>(mas: ma_state<T>, index: number): void {
+  mas_set_range(mas, index, index);
+}
+
+export function mas_init<T>(mas: ma_state<T>, tree: maple_tree<T>, addr: number): void {
+  mas.tree = tree;
+  mas.index = mas.last = addr;
+  mas.max = ULONG_MAX;
+  mas.min = 0;
+  mas.mas_flags = 0;
+  mas.error = 0;
+  mas.status = ma_start;
+  mas.node = -1;
+}
+
+export function mas_is_err<T>(mas: ma_state<T>): boolean {
+  return mas.status === ma_error;
+}
+
+export function mas_is_active<T>(mas: ma_state<T>): boolean {
+  return mas.status === ma_active;
+}
+
+/* Walks ---------------------------------------------------------------------- */
+
+/** Walk from the root to mas->index and set index/last to the slot found. */
+export function mas_walk<T>(mas: ma_state<T>): T | null {
+  mas.status = ma_start;
+  const ranges = mas.tree.ranges;
+  if (ranges.size === 0) {
+    mas.status = ma_none;
+    mas.node = -1;
+    mas.index = 0;
+    mas.last = ULONG_MAX;
+    return null;
+  }
+  const entry = slot_at(ranges, mas.index);
+  mas.index = slotIndex;
+  mas.last = slotLast;
+  mas.node = slotIndex;
+  mas.status = ma_active;
+  return entry;
+}
+
+/** Move to the slot after the current one; skip gaps unless @empty. */
+function mas_next_slot<T>(mas: ma_state<T>, max: number, empty: boolean): T | null {
+  const ranges = mas.tree.ranges;
+  slot_at(ranges, mas.node);
+  if (slotLast >= max) {
+    /* Was at the limit: the next slot would start beyond it. */
+    mas.status = ma_overflow;
+    return null;
+  }
+  mas.index = slotLast + 1;
+  for (;;) {
+    const entry = slot_at(ranges, mas.index);
+    mas.node = slotIndex;
+    mas.last = slotLast;
+    if (entry !== null) return entry;
+    if (empty) return null;
+    if (mas.last >= max) {
+      mas.status = ma_overflow;
+      return null;
+    }
+    mas.index = mas.last + 1;
+  }
+}
+
+/** Move to the slot before the current one; skip gaps unless @empty. */
+function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | null {
+  const ranges = mas.tree.ranges;
+  slot_at(ranges, mas.node);
+  if (slotIndex <= min) {
+    mas.status = ma_underflow;
+    return null;
+  }
+  for (;;) {
+    /* Here the current slot starts above min, hence above 0. */
+    mas.last = mas.index - 1;
+    const entry = slot_at(ranges, slotIndex - 1);
+    mas.index = slotIndex;
+    mas.node = slotIndex;
+    if (entry !== null) return entry;
+    if (empty) return null;
+    if (mas.index <= min) {
+      mas.status = ma_underflow;
+      return null;
+    }
+  }
+}
+
+/* Result of the *_setup() helpers: DONE means "return setupEntry". */
+const CONTINUE = false;
+const DONE = true;
+let setupEntry: unknown = null;
+
+function mas_next_setup<T>(mas: ma_state<T>, max: number): boolean {
+  setupEntry = null;
+  if (mas.last >= max) {
+    mas.status = ma_overflow;
+    return DONE;
+  }
+  switch (mas.status) {
+    case ma_active:
+      return CONTINUE;
+    case ma_none:
+    case ma_pause:
+      mas.status = ma_start;
+      mas_walk(mas);
+      break;
+    case ma_start:
+      mas_walk(mas);
+      break;
+    case ma_overflow:
+      /* Overflowed before, but the limit moved. */
+      mas.status = ma_active;
+      break;
+    case ma_underflow: {
+      /* The caller expects the state to be one before where it is. */
+      mas.status = ma_active;
+      const entry = mas_walk(mas);
+      if (entry !== null) {
+        setupEntry = entry;
+        return DONE;
+      }
+      break;
+    }
+    case ma_root:
+      break;
+    case ma_error:
+      return DONE;
+  }
+  if (mas.status === ma_active) return CONTINUE;
+  return DONE; /* ma_none: empty tree */
+}
+
+/** The next entry after the current position, up to @max. */
+export function mas_next<T>(mas: ma_state<T>, max: number): T | null {
+  if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  return mas_next_slot(mas, max, false);
+}
+
+/** The next range (entry or gap) after the current position. */
+export function mas_next_range<T>(mas: ma_state<T>, max: number): T | null {
+  if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  return mas_next_slot(mas, max, true);
+}
+
+function mas_prev_setup<T>(mas: ma_state<T>, min: number): boolean {
+  setupEntry = null;
+  if (mas.index <= min) {
+    mas.status = ma_underflow;
+    return DONE;
+  }
+  switch (mas.status) {
+    case ma_active:
+      return CONTINUE;
+    case ma_start:
+      break;
+    case ma_none:
+    case ma_pause:
+      mas.status = ma_start;
+      break;
+    case ma_underflow:
+      /* Underflowed before, but the limit moved. */
+      mas.status = ma_active;
+      break;
+    case ma_overflow: {
+      /* The caller expects the state to be one after where it is. */
+      mas.status = ma_active;
+      const entry = mas_walk(mas);
+      if (entry !== null) {
+        setupEntry = entry;
+        return DONE;
+      }
+      break;
+    }
+    case ma_root:
+      break;
+    case ma_error:
+      return DONE;
+  }
+  if (mas.status === ma_start) mas_walk(mas);
+  if (mas.status === ma_none) return DONE; /* empty tree: index is 0 */
+  return CONTINUE;
+}
+
+/** The previous entry before the current position, down to @min. */
+export function mas_prev<T>(mas: ma_state<T>, min: number): T | null {
+  if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  return mas_prev_slot(mas, min, false);
+}
+
+/** The previous range (entry or gap) before the current position. */
+export function mas_prev_range<T>(mas: ma_state<T>, min: number): T | null {
+  if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  return mas_prev_slot(mas, min, true);
+}
+
+function mas_find_setup<T>(mas: ma_state<T>, max: number): boolean {
+  setupEntry = null;
+  switch (mas.status) {
+    case ma_active:
+      return mas.last < max ? CONTINUE : DONE;
+    case ma_start:
+      break;
+    case ma_pause:
+      if (mas.last >= max) return DONE;
+      mas.index = ++mas.last;
+      mas.status = ma_start;
+      break;
+    case ma_none:
+      if (mas.last >= max) return DONE;
+      mas.index = mas.last;
+      mas.status = ma_start;
+      break;
+    case ma_underflow: {
+      /* Pointing at the entry before, unable to go lower. */
+      if (mas.index >= max) {
+        mas.status = ma_overflow;
+        return DONE;
+      }
+      mas.status = ma_active;
+      const entry = mas_walk(mas);
+      if (entry !== null) {
+        setupEntry = entry;
+        return DONE;
+      }
+      break;
+    }
+    case ma_overflow: {
+      if (mas.last >= max) return DONE;
+      mas.status = ma_active;
+      const entry = mas_walk(mas);
+      if (entry !== null) {
+        setupEntry = entry;
+        return DONE;
+      }
+      break;
+    }
+    case ma_root:
+      break;
+    case ma_error:
+      return DONE;
+  }
+
+  if (mas.status === ma_start) {
+    /* First run or continue. */
+    if (mas.index > max) return DONE;
+    const entry = mas_walk(mas);
+    if (entry !== null) {
+      setupEntry = entry;
+      return DONE;
+    }
+  }
+  if (mas.status === ma_none) return DONE;
+  if (mas.index === max) return DONE;
+  return CONTINUE;
+}
+
+/**
+ * On the first call, the entry at or after mas->index up to @max; afterwards
+ * the entry after the current one.  An overflow is not kept.
+ */
+export function mas_find<T>(mas: ma_state<T>, max: number): T | null {
+  if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  const entry = mas_next_slot(mas, max, false);
+  mas.status = ma_active;
+  return entry;
+}
+
+/** Like mas_find(), but stops on gaps too. */
+export function mas_find_range<T>(mas: ma_state<T>, max: number): T | null {
+  if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  return mas_next_slot(mas, max, true);
+}
+
+/** mas_for_each(mas, entry, max): visit each entry from the current position. */
+export function mas_for_each<T>(mas: ma_state<T>, max: number, fn: (entry: T) => void): void {
+  let entry: T | null;
+  while ((entry = mas_find(mas, max)) !== null) fn(entry);
+}
+
+/* Stores ------------------------------------------------------------------- */
+
+/* Bounds of the NULL range a NULL store over [index, last] merges into. */
+let extIndex = 0;
+let extLast = 0;
+
+function extend_null<T>(ranges: RangeTree<T>, index: number, last: number): void {
+  /* Left end: into the gap index is in, or into a gap ending just before it. */
+  if (slot_at(ranges, index) === null) {
+    extIndex = slotIndex;
+  } else if (index === slotIndex && index > 0 && slot_at(ranges, index - 1) === null) {
+    extIndex = slotIndex;
+  } else {
+    extIndex = index;
+  }
+  /* Right end: likewise, into the gap last is in or the one just after it. */
+  if (slot_at(ranges, last) === null) {
+    extLast = slotLast;
+  } else if (last === slotLast && last < ULONG_MAX && slot_at(ranges, last + 1) === null) {
+    extLast = slotLast;
+  } else {
+    extLast = last;
+  }
+}
+
+/** Write @entry over [mas->index, mas->last] and leave the state on the result. */
+function mas_wr_store_entry<T>(mas: ma_state<T>, entry: T | null, fn: string): void {
+  const ranges = mas.tree.ranges;
+  if (entry !== null) {
+    if (mas.tree.check_entry !== null) mas.tree.check_entry(entry, fn);
+    ranges.store(mas.index, mas.last, entry);
+    mas.status = ma_active;
+    mas.node = mas.index;
+    return;
+  }
+  if (ranges.size === 0) {
+    /* Nothing stored: a NULL store into an empty tree changes nothing. */
+    mas.status = ma_none;
+    mas.node = -1;
+    return;
+  }
+  ranges.store(mas.index, mas.last, null);
+  if (ranges.size === 0) {
+    /* The whole tree became NULL: a new, empty root. */
+    mas.index = 0;
+    mas.last = ULONG_MAX;
+    mas.status = ma_start;
+    mas.node = -1;
+    return;
+  }
+  slot_at(ranges, mas.index);
+  mas.index = slotIndex;
+  mas.last = slotLast;
+  mas.node = slotIndex;
+  mas.status = ma_active;
+}
+
+function check_store_range<T>(fn: string, mas: ma_state<T>): void {
+  if (!(mas.index <= mas.last) || !Number.isSafeInteger(mas.index) || !Number.isSafeInteger(mas.last) || mas.index < 0) {
+    throw new RangeError(`${fn}: invalid range [0x${mas.index.toString(16)}, 0x${mas.last.toString(16)}]`);
+  }
+}
+
+/**
+ * Preallocate the nodes a store of @entry over [index, last] needs.  Nothing
+ * is allocated here, but the state is walked to where the store will happen,
+ * as the real function does; fault injection can make it fail, in which case
+ * the state is left exactly as it was (the harness never reaches the maple
+ * tree when it fails a preallocation).
+ */
+export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
+  if (prealloc_should_fail()) return -ENOMEM;
+  check_store_range('mas_preallocate', mas);
+  const ranges = mas.tree.ranges;
+  if (ranges.size === 0) {
+    mas.status = ma_none;
+    mas.node = -1;
+  } else {
+    slot_at(ranges, mas.index);
+    mas.node = slotIndex;
+    mas.status = ma_active;
+    if (entry === null) {
+      extend_null(ranges, mas.index, mas.last);
+      mas.index = extIndex;
+      mas.last = extLast;
+      mas.node = extIndex;
+    }
+  }
+  mas.mas_flags |= MA_STATE_PREALLOC;
+  return 0;
+}
+
+/** Store using the preallocated nodes. */
+export function mas_store_prealloc<T>(mas: ma_state<T>, entry: T | null): void {
+  check_store_range('mas_store_prealloc', mas);
+  mas_wr_store_entry(mas, entry, 'mas_store_prealloc');
+  mas_destroy(mas);
+}
+
+/** Store, allocating as needed; returns 0 (allocations do not fail here). */
+export function mas_store_gfp<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
+  check_store_range('mas_store_gfp', mas);
+  mas_wr_store_entry(mas, entry, 'mas_store_gfp');
+  mas_destroy(mas);
+  return 0;
+}
+
+/** Drop any preallocation. */
+export function mas_destroy<T>(mas: ma_state<T>): void {
+  mas.mas_flags &= ~MA_STATE_PREALLOC;
+}
+
+/** Bulk-allocation hint; nothing to do. */
+export function mas_expected_entries<T>(_mas: ma_state<T>, _nr_entries: number): number {
+  return 0;
+}
+
+/* Searches ----------------------------------------------------------------- */
+
+/** Load the entry at @index. */
+export function mtree_load<T>(mt: maple_tree<T>, index: number): T | null {
+  const e = mt.ranges.lookup(index);
+  return e === null ? null : e.value;
+}
+
+/** The first entry intersecting [index, max], or NULL. */
+export function mt_find<T>(mt: maple_tree<T>, index: number, max: number): T | null {
+  if (index > max) return null;
+  const e = mt.ranges.lookup(index) ?? mt.ranges.ceil(index);
+  if (e === null || e.index > max) return null;
+  return e.value;
+}
+
+/**
+ * Find the lowest gap of at least @size inside [min, max]; on success
+ * index/last describe the area found.
+ */
+export function mas_empty_area<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  if (min > max) return -EINVAL;
+  if (size === 0 || max - min < size - 1) return -EINVAL;
+  const ranges = mas.tree.ranges;
+  if (ranges.size === 0) return mas_sparse_area(mas, min, max, size, true);
+  const start = ranges.emptyArea(min, max, size);
+  if (start === null) {
+    mas.status = ma_error;
+    mas.error = -EBUSY;
+    return -EBUSY;
+  }
+  mas.index = start;
+  mas.last = start + size - 1;
+  mas.node = slot_at(ranges, start) === null ? slotIndex : start;
+  mas.status = ma_active;
+  return 0;
+}
+
+/** Like mas_empty_area(), for the highest such area. */
+export function mas_empty_area_rev<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  if (min > max) return -EINVAL;
+  if (size === 0 || max - min < size - 1) return -EINVAL;
+  const ranges = mas.tree.ranges;
+  if (ranges.size === 0) return mas_sparse_area(mas, min, max, size, false);
+  const start = ranges.emptyAreaRev(min, max, size);
+  if (start === null) {
+    mas.status = ma_error;
+    mas.error = -EBUSY;
+    return -EBUSY;
+  }
+  mas.index = start;
+  mas.last = start + size - 1;
+  mas.node = slot_at(ranges, start) === null ? slotIndex : start;
+  mas.status = ma_active;
+  return 0;
+}
+
+/* The empty-tree case of the two searches above. */
+function mas_sparse_area<T>(mas: ma_state<T>, min: number, max: number, size: number, fwd: boolean): number {
+  if (mas.status !== ma_none && min === 0) {
+    min++;
+    if (min > max || max - min + 1 < size) return -EBUSY;
+  }
+  if (fwd) {
+    mas.index = min;
+    mas.last = min + size - 1;
+  } else {
+    mas.last = max;
+    mas.index = max - size + 1;
+  }
+  return 0;
+}
+
+/** Check the stored ranges; throws on a broken invariant. */
+export function mt_validate<T>(mt: maple_tree<T>): void {
+  mt.ranges.check();
+}
+
+/** A printable dump of the tree's slots, gaps included. */
+export function mt_dump<T>(mt: maple_tree<T>, name: (entry: T) => string = String): string {
+  const lines: string[] = [];
+  let next = 0;
+  for (const e of mt.ranges.entries()) {
+    if (e.index > next) lines.push(`0x${next.toString(16)}-0x${(e.index - 1).toString(16)}: (null)`);
+    lines.push(`0x${e.index.toString(16)}-0x${e.last.toString(16)}: ${name(e.value)}`);
+    next = e.last + 1;
+  }
+  if (next <= ULONG_MAX && (lines.length === 0 || next !== 0)) {
+    lines.push(`0x${next.toString(16)}-ULONG_MAX: (null)`);
+  }
+  return lines.join('\n');
+}

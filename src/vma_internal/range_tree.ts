@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * RangeTree: an ordered map from non-overlapping inclusive integer ranges
+ * [index, last] to non-null values.  It is the storage layer underneath the
+ * maple-tree stand-in used by the VMA code.
+ *
+ * Layout
+ * ------
+ * The structure is a B+ tree.  Every entry lives in a leaf; a leaf keeps its
+ * entries in a plain array sorted by start (because ranges never overlap, the
+ * array is sorted by end as well).  Leaves form a doubly linked list in key
+ * order so that iteration and "next entry" queries never have to climb the
+ * tree.
+ *
+ * An internal node holds its children plus three parallel number arrays that
+ * summarise each child's subtree:
+ *   keys[i]  - smallest `index` stored under child i (used for descent),
+ *   lasts[i] - largest `last` stored under child i,
+ *   gaps[i]  - widest hole strictly between two consecutive entries that both
+ *              live under child i (0 when there is none).
+ * The hole between two neighbouring children is not stored; it is simply
+ * keys[i + 1] - lasts[i] - 1 and is computed on the fly.  With these
+ * summaries the free-space searches can skip every subtree whose holes are
+ * too small and finish in O(log n).
+ *
+ * Fill rules: every node other than the root holds between NODE_MIN and
+ * NODE_MAX items (entries for a leaf, children for an internal node).  A root
+ * leaf may hold anything from 0 to NODE_MAX entries; an internal root has at
+ * least two children.  All leaves sit at the same depth.
+ *
+ * Values are never coalesced: two adjacent entries with equal values stay two
+ * entries.  Entry objects are immutable once handed out; trimming an entry
+ * always produces a fresh object.
+ */
+
+/** One stored range together with its value. */
+export interface RangeEntry<T> {
+  readonly index: number;
+  readonly last: number;
+  readonly value: T;
+}
+
+/** Top of the index space (stands in for ULONG_MAX). */
+export const RANGE_MAX: number = Number.MAX_SAFE_INTEGER;
+
+/** Largest number of items a node may hold. */
+const NODE_MAX = 32;
+/** Smallest number of items a non-root node may hold. */
+const NODE_MIN = NODE_MAX >> 1;
+
+class Leaf<T> {
+  readonly isLeaf: true = true;
+  entries: RangeEntry<T>[];
+  prev: Leaf<T> | null = null;
+  next: Leaf<T> | null = null;
+
+  constructor(entries: RangeEntry<T>[]) {
+    this.entries = entries;
+  }
+}
+
+class Inner<T> {
+  readonly isLeaf: false = false;
+  children: TreeNode<T>[];
+  keys: number[];
+  lasts: number[];
+  gaps: number[];
+
+  constructor(children: TreeNode<T>[], keys: number[], lasts: number[], gaps: number[]) {
+    this.children = children;
+    this.keys = keys;
+    this.lasts = lasts;
+    this.gaps = gaps;
+  }
+}
+
+type TreeNode<T> = Leaf<T> | Inner<T>;
+
+/** Summary of a subtree as recomputed by check(). */
+interface SubtreeFacts {
+  count: number;
+  lo: number;
+  hi: number;
+  gap: number;
+}
+
+function nodeSize<T>(node: TreeNode<T>): number {
+  return node.isLeaf ? node.entries.length : node.children.length;
+}
+
+function makeEntry<T>(index: number, last: number, value: T): RangeEntry<T> {
+  return { index, last, value };
+}
+
+/** Position of the first entry whose `last` is >= x (entries.length if none). */
+function firstEndingAtOrAfter<T>(ents: RangeEntry<T>[], x: number): number {
+  let lo = 0;
+  let hi = ents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ents[mid].last < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Position of the first entry whose `index` is > x (entries.length if none). */
+function firstStartingAfter<T>(ents: RangeEntry<T>[], x: number): number {
+  let lo = 0;
+  let hi = ents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ents[mid].index <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Child to follow when looking for x: the last child whose smallest index is
+ * <= x, or child 0 when x lies before everything in the node.
+ */
+function childSlot(keys: number[], x: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? lo - 1 : 0;
+}
+
+/**
+ * Lowest start of a block of `size` slots that fits both in the hole
+ * [gapStart, gapEnd] and in the window [min, max]; -1 if it does not fit.
+ * Written with differences so nothing exceeds the safe-integer range.
+ */
+function fitLowest(gapStart: number, gapEnd: number, min: number, max: number, size: number): number {
+  const s = gapStart > min ? gapStart : min;
+  const e = gapEnd < max ? gapEnd : max;
+  return s <= e && e - s >= size - 1 ? s : -1;
+}
+
+/** Highest start for the same question as fitLowest; -1 if it does not fit. */
+function fitHighest(gapStart: number, gapEnd: number, min: number, max: number, size: number): number {
+  const s = gapStart > min ? gapStart : min;
+  const e = gapEnd < max ? gapEnd : max;
+  return s <= e && e - s >= size - 1 ? e - (size - 1) : -1;
+}
+
+function checkIndexArg(method: string, name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new RangeError(
+      `RangeTree.${method}: ${name} must be an integer in [0, ${RANGE_MAX}], got ${String(v)}`,
+    );
+  }
+}
+
+function leftmostLeaf<T>(node: TreeNode<T>): Leaf<T> {
+  let n = node;
+  while (!n.isLeaf) n = n.children[0];
+  return n;
+}
+
+function rightmostLeaf<T>(node: TreeNode<T>): Leaf<T> {
+  let n = node;
+  while (!n.isLeaf) n = n.children[n.children.length - 1];
+  return n;
+}
+
+function countEntries<T>(node: TreeNode<T>): number {
+  if (node.isLeaf) return node.entries.length;
+  let total = 0;
+  for (const c of node.children) total += countEntries(c);
+  return total;
+}
+
+function unlinkLeaf<T>(leaf: Leaf<T>): void {
+  const p = leaf.prev;
+  const n = leaf.next;
+  if (p !== null) p.next = n;
+  if (n !== null) n.prev = p;
+  leaf.prev = null;
+  leaf.next = null;
+}
+
+export class RangeTree<T> {
+  private root: TreeNode<T> = new Leaf<T>([]);
+  private count = 0;
+  /** Scratch stack reused by store(): internal nodes visited on the way down. */
+  private readonly pathNodes: Inner<T>[] = [];
+  /** Scratch stack reused by store(): which child was taken at each level. */
+  private readonly pathSlots: number[] = [];
+
+  constructor() {}
+
+  /** Number of entries currently stored. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Drops every entry. */
+  clear(): void {
+    this.root = new Leaf<T>([]);
+    this.count = 0;
+    this.pathNodes.length = 0;
+    this.pathSlots.length = 0;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The entry whose range contains addr, or null. */
+  lookup(addr: number): RangeEntry<T> | null {
+    const e = this.floor(addr);
+    return e !== null && e.last >= addr ? e : null;
+  }
+
+  /** The entry with the greatest start <= addr (it need not contain addr). */
+  floor(addr: number): RangeEntry<T> | null {
+    let node = this.root;
+    while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
+    const ents = node.entries;
+    const k = firstStartingAfter(ents, addr);
+    return k > 0 ? ents[k - 1] : null;
+  }
+
+  /** The entry with the smallest start >= addr, or null. */
+  ceil(addr: number): RangeEntry<T> | null {
+    let node = this.root;
+    while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
+    const ents = node.entries;
+    const k = firstStartingAfter(ents, addr);
+    if (k > 0 && ents[k - 1].index === addr) return ents[k - 1];
+    if (k < ents.length) return ents[k];
+    const nx = node.next;
+    return nx !== null ? nx.entries[0] : null;
+  }
+
+  /** Lowest entry, or null when empty. */
+  first(): RangeEntry<T> | null {
+    const leaf = leftmostLeaf(this.root);
+    return leaf.entries.length > 0 ? leaf.entries[0] : null;
+  }
+
+  /** Highest entry, or null when empty. */
+  lastEntry(): RangeEntry<T> | null {
+    const ents = rightmostLeaf(this.root).entries;
+    return ents.length > 0 ? ents[ents.length - 1] : null;
+  }
+
+  /**
+   * Iterates entries in ascending order, beginning with the first one whose
+   * `last` is >= from.  The iterator must not be used across a mutation.
+   */
+  entries(from: number = 0): IterableIterator<RangeEntry<T>> {
+    checkIndexArg('entries', 'from', from);
+    return this.iterateFrom(from);
+  }
+
+  private *iterateFrom(from: number): Generator<RangeEntry<T>, void, undefined> {
+    let node = this.root;
+    while (!node.isLeaf) node = node.children[childSlot(node.keys, from)];
+    let leaf: Leaf<T> | null = node;
+    let pos = firstEndingAtOrAfter(node.entries, from);
+    while (leaf !== null) {
+      const ents: RangeEntry<T>[] = leaf.entries;
+      while (pos < ents.length) {
+        yield ents[pos];
+        pos++;
+      }
+      leaf = leaf.next;
+      pos = 0;
+    }
+  }
+
+  // ------------------------------------------------------------ free space
+
+  /**
+   * Lowest s such that [s, s + size - 1] lies within [min, max] and overlaps
+   * no entry; null when there is none (including when min > max).
+   */
+  emptyArea(min: number, max: number, size: number): number | null {
+    this.checkAreaArgs('emptyArea', min, max, size);
+    if (min > max || max - min < size - 1) return null;
+    if (this.count === 0) return min;
+    const root = this.root;
+    const lo = root.isLeaf ? root.entries[0].index : root.keys[0];
+    const hi = root.isLeaf ? root.entries[root.entries.length - 1].last : root.lasts[root.lasts.length - 1];
+    let r = lo > 0 ? fitLowest(0, lo - 1, min, max, size) : -1;
+    if (r >= 0) return r;
+    r = this.lowestIn(root, min, max, size);
+    if (r >= 0) return r;
+    r = hi < RANGE_MAX ? fitLowest(hi + 1, RANGE_MAX, min, max, size) : -1;
+    return r >= 0 ? r : null;
+  }
+
+  /** Highest start with the same meaning as emptyArea; null when there is none. */
+  emptyAreaRev(min: number, max: number, size: number): number | null {
+    this.checkAreaArgs('emptyAreaRev', min, max, size);
+    if (min > max || max - min < size - 1) return null;
+    if (this.count === 0) return max - (size - 1);
+    const root = this.root;
+    const lo = root.isLeaf ? root.entries[0].index : root.keys[0];
+    const hi = root.isLeaf ? root.entries[root.entries.length - 1].last : root.lasts[root.lasts.length - 1];
+    let r = hi < RANGE_MAX ? fitHighest(hi + 1, RANGE_MAX, min, max, size) : -1;
+    if (r >= 0) return r;
+    r = this.highestIn(root, min, max, size);
+    if (r >= 0) return r;
+    r = lo > 0 ? fitHighest(0, lo - 1, min, max, size) : -1;
+    return r >= 0 ? r : null;
+  }
+
+  private checkAreaArgs(method: string, min: number, max: number, size: number): void {
+    checkIndexArg(method, 'min', min);
+    checkIndexArg(method, 'max', max);
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new RangeError(`RangeTree.${method}: size must be a positive integer, got ${String(size)}`);
+    }
+  }
+
+  /**
+   * Lowest fitting start among the holes strictly between entries of the
+   * subtree (not the holes at its outer edges); -1 if none.  Children are
+   * entered only when their recorded widest hole is big enough and their span
+   * meets the window, so only the children straddling min or max can make a
+   * descent fail, which keeps the search logarithmic.
+   */
+  private lowestIn(node: TreeNode<T>, min: number, max: number, size: number): number {
+    if (node.isLeaf) {
+      const ents = node.entries;
+      const n = ents.length;
+      let i = firstStartingAfter(ents, min) - 1;
+      if (i < 0) i = 0;
+      for (; i + 1 < n; i++) {
+        const gs = ents[i].last + 1;
+        if (gs > max) return -1;
+        const r = fitLowest(gs, ents[i + 1].index - 1, min, max, size);
+        if (r >= 0) return r;
+      }
+      return -1;
+    }
+    const keys = node.keys;
+    const lasts = node.lasts;
+    const gaps = node.gaps;
+    const n = keys.length;
+    for (let ci = childSlot(keys, min); ci < n; ci++) {
+      const k = keys[ci];
+      if (k >= max) return -1;
+      if (gaps[ci] >= size) {
+        const ws = k + 1 > min ? k + 1 : min;
+        const we = lasts[ci] - 1 < max ? lasts[ci] - 1 : max;
+        if (ws <= we && we - ws >= size - 1) {
+          const r = this.lowestIn(node.children[ci], min, max, size);
+          if (r >= 0) return r;
+        }
+      }
+      if (ci + 1 < n) {
+        const r = fitLowest(lasts[ci] + 1, keys[ci + 1] - 1, min, max, size);
+        if (r >= 0) return r;
+      }
+    }
+    return -1;
+  }
+
+  /** Mirror image of lowestIn: highest fitting start, scanning right to left. */
+  private highestIn(node: TreeNode<T>, min: number, max: number, size: number): number {
+    if (node.isLeaf) {
+      const ents = node.entries;
+      const n = ents.length;
+      let i = firstEndingAtOrAfter(ents, max) - 1;
+      if (i > n - 2) i = n - 2;
+      for (; i >= 0; i--) {
+        const ge = ents[i + 1].index - 1;
+        if (ge < min) return -1;
+        const r = fitHighest(ents[i].last + 1, ge, min, max, size);
+        if (r >= 0) return r;
+      }
+      return -1;
+    }
+    const keys = node.keys;
+    const lasts = node.lasts;
+    const gaps = node.gaps;
+    const n = keys.length;
+    for (let ci = childSlot(keys, max); ci >= 0; ci--) {
+      if (ci + 1 < n) {
+        const r = fitHighest(lasts[ci] + 1, keys[ci + 1] - 1, min, max, size);
+        if (r >= 0) return r;
+      }
+      const hl = lasts[ci];
+      if (hl <= min) return -1;
+      if (gaps[ci] >= size) {
+        const ws = keys[ci] + 1 > min ? keys[ci] + 1 : min;
+        const we = hl - 1 < max ? hl - 1 : max;
+        if (ws <= we && we - ws >= size - 1) {
+          const r = this.highestIn(node.children[ci], min, max, size);
+          if (r >= 0) return r;
+        }
+      }
+    }
+    return -1;
+  }
+
+  // ------------------------------------------------------------- mutation
+
+  /**
+   * Writes value over [index, last], or erases that span when value is null.
+   * Entries wholly inside the span disappear; entries sticking out on either
+   * side keep the part outside the span with their old value.
+   */
+  store(index: number, last: number, value: T | null): void {
+    checkIndexArg('store', 'index', index);
+    checkIndexArg('store', 'last', last);
+    if (index > last) {
+      throw new RangeError(`RangeTree.store: index ${index} is greater than last ${last}`);
+    }
+    this.storeRange(index, last, value);
+  }
+
+  /**
+   * Common case: every entry touched by the store sits in one leaf, so the
+   * change is a splice of that leaf followed by a repair walk back up the
+   * recorded path.  Otherwise hand over to storeAcrossLeaves.
+   */
+  private storeRange(index: number, last: number, value: T | null): void {
+    let node = this.root;
+    let depth = 0;
+    while (!node.isLeaf) {
+      const slot = childSlot(node.keys, index);
+      this.pathNodes[depth] = node;
+      this.pathSlots[depth] = slot;
+      depth++;
+      node = node.children[slot];
+    }
+    const leaf = node;
+    const ents = leaf.entries;
+    const n = ents.length;
+    // Entries before p end before `index`; entries from q on start after `last`.
+    const p = firstEndingAtOrAfter(ents, index);
+    const q = firstStartingAfter(ents, last);
+    if (q === n && leaf.next !== null && leaf.next.entries[0].index <= last) {
+      this.storeAcrossLeaves(leaf.next, ents, p, index, last, value);
+      return;
+    }
+    if (p === q && value === null) return; // erasing a hole: nothing to do
+
+    let left: RangeEntry<T> | null = null;
+    let right: RangeEntry<T> | null = null;
+    if (p < q) {
+      const a = ents[p];
+      if (a.index < index) left = makeEntry(a.index, index - 1, a.value);
+      const b = ents[q - 1];
+      if (b.last > last) right = makeEntry(last + 1, b.last, b.value);
+    }
+    const mid = value !== null ? makeEntry(index, last, value) : null;
+    const removed = q - p;
+    // Gather the (at most three) replacement entries in order.
+    let x0: RangeEntry<T> | null = left;
+    let x1: RangeEntry<T> | null = mid;
+    let x2: RangeEntry<T> | null = right;
+    if (x0 === null) {
+      x0 = x1;
+      x1 = x2;
+      x2 = null;
+    }
+    if (x0 === null) {
+      x0 = x1;
+      x1 = null;
+    }
+    if (x1 === null) {
+      x1 = x2;
+      x2 = null;
+    }
+    let added: number;
+    if (x0 === null) {
+      added = 0;
+      ents.splice(p, removed);
+    } else if (x1 === null) {
+      added = 1;
+      if (removed === 1) ents[p] = x0;
+      else ents.splice(p, removed, x0);
+    } else if (x2 === null) {
+      added = 2;
+      ents.splice(p, removed, x0, x1);
+    } else {
+      added = 3;
+      ents.splice(p, removed, x0, x1, x2);
+    }
+    this.count += added - removed;
+    this.fixUp(depth);
+  }
+
+  /**
+   * Rare case: the entries touched by the store run past the end of the
+   * leaf.  Note the two remainders, bulk-remove every entry that starts in
+   * the affected span, then put the remainders and the new entry back in
+   * (each of those lands in a hole, so each is a single-leaf store).
+   */
+  private storeAcrossLeaves(
+    nextLeaf: Leaf<T>,
+    ents: RangeEntry<T>[],
+    p: number,
+    index: number,
+    last: number,
+    value: T | null,
+  ): void {
+    const firstHit = p < ents.length ? ents[p] : nextLeaf.entries[0];
+    const lastHit = this.floor(last);
+    if (lastHit === null) throw new Error('RangeTree: internal error, no entry at the end of a multi-leaf store');
+    const firstIndex = firstHit.index;
+    const firstValue = firstHit.value;
+    const lastEnd = lastHit.last;
+    const lastValue = lastHit.value;
+    this.removeRange(firstIndex, last);
+    if (firstIndex < index) this.storeRange(firstIndex, index - 1, firstValue);
+    if (value !== null) this.storeRange(index, last, value);
+    if (lastEnd > last) this.storeRange(last + 1, lastEnd, lastValue);
+  }
+
+  /**
+   * Repairs the path recorded by storeRange after its leaf was spliced:
+   * split what overflowed, merge or borrow for what underflowed, refresh the
+   * summaries, and stop early once a level comes out unchanged.
+   */
+  private fixUp(depth: number): void {
+    for (let d = depth - 1; d >= 0; d--) {
+      const parent = this.pathNodes[d];
+      const slot = this.pathSlots[d];
+      const n = nodeSize(parent.children[slot]);
+      if (n > NODE_MAX) this.splitChild(parent, slot);
+      else if (n < NODE_MIN) this.mergeOrBorrow(parent, slot > 0 ? slot - 1 : slot);
+      else if (!this.refresh(parent, slot)) return;
+    }
+    const root = this.root;
+    if (nodeSize(root) > NODE_MAX) {
+      const top = new Inner<T>([root], [0], [0], [0]);
+      this.root = top;
+      this.splitChild(top, 0);
+    } else if (!root.isLeaf && root.children.length === 1) {
+      this.root = root.children[0];
+    }
+  }
+
+  /**
+   * Removes every entry whose start lies in [lo, hi].  Whole subtrees inside
+   * the span are cut out in one go, so the cost is O(log n) plus the number
+   * of entries removed.
+   */
+  private removeRange(lo: number, hi: number): void {
+    const root = this.root;
+    if (root.isLeaf) {
+      const ents = root.entries;
+      const a = firstStartingAfter(ents, lo - 1);
+      const b = firstStartingAfter(ents, hi);
+      ents.splice(a, b - a);
+      this.count -= b - a;
+      return;
+    }
+    this.removeIn(root, lo, hi);
+    // The root may have been left with a single child (possibly a chain of
+    // them) or none at all; shorten the tree accordingly.
+    let r: TreeNode<T> = root;
+    while (!r.isLeaf && r.children.length <= 1) {
+      r = r.children.length === 0 ? new Leaf<T>([]) : r.children[0];
+    }
+    this.root = r;
+  }
+
+  /**
+   * Bulk removal inside node x.  On return, x's own fill may be anything
+   * (even zero), but below x every node that has a sibling is properly
+   * filled; a node without siblings may be underfull and is fixed once an
+   * ancestor gives it a neighbour (see normalize).
+   */
+  private removeIn(x: Inner<T>, lo: number, hi: number): void {
+    const i = childSlot(x.keys, lo);
+    const j = childSlot(x.keys, hi);
+    if (j > i) {
+      this.removeInChild(x, j, lo, hi);
+      if (j - 1 > i) this.dropChildren(x, i + 1, j - 1);
+    }
+    this.removeInChild(x, i, lo, hi);
+    this.normalize(x);
+  }
+
+  private removeInChild(x: Inner<T>, slot: number, lo: number, hi: number): void {
+    const c = x.children[slot];
+    if (c.isLeaf) {
+      const ents = c.entries;
+      const a = firstStartingAfter(ents, lo - 1);
+      const b = firstStartingAfter(ents, hi);
+      if (a === b) return;
+      ents.splice(a, b - a);
+      this.count -= b - a;
+    } else {
+      this.removeIn(c, lo, hi);
+    }
+    if (nodeSize(c) === 0) this.detachChild(x, slot);
+    else this.refresh(x, slot);
+  }
+
+  /** Cuts children from..to (inclusive) out of x; all their entries go. */
+  private dropChildren(x: Inner<T>, from: number, to: number): void {
+    const firstLeaf = leftmostLeaf(x.children[from]);
+    const lastLeaf = rightmostLeaf(x.children[to]);
+    const before = firstLeaf.prev;
+    const after = lastLeaf.next;
+    if (before !== null) before.next = after;
+    if (after !== null) after.prev = before;
+    firstLeaf.prev = null;
+    lastLeaf.next = null;
+    for (let k = from; k <= to; k++) this.count -= countEntries(x.children[k]);
+    const howMany = to - from + 1;
+    x.children.splice(from, howMany);
+    x.keys.splice(from, howMany);
+    x.lasts.splice(from, howMany);
+    x.gaps.splice(from, howMany);
+  }
+
+  /**
+   * Brings every child of y up to the minimum fill, as long as y has more
+   * than one child.  An underfull child is merged with, or borrows from, a
+   * neighbour; if it was an internal node, its own children may include an
+   * underfull former only-child, so the receiving node is normalized too.
+   */
+  private normalize(y: Inner<T>): void {
+    let slot = 0;
+    while (slot < y.children.length) {
+      const c = y.children[slot];
+      const n = nodeSize(c);
+      if (n === 0) {
+        this.detachChild(y, slot);
+        continue;
+      }
+      if (n >= NODE_MIN || y.children.length === 1) {
+        slot++;
+        continue;
+      }
+      const pair = slot > 0 ? slot - 1 : slot;
+      const a = y.children[pair];
+      const b = y.children[pair + 1];
+      const merged = this.mergeOrBorrow(y, pair);
+      if (!a.isLeaf) {
+        this.normalize(a);
+        if (!merged && !b.isLeaf) this.normalize(b);
+      }
+      // A merged node may still be short (both halves were); look again.
+      slot = merged ? pair : pair + 2;
+    }
+  }
+
+  /**
+   * Rebalances children pair and pair + 1 of y: merges them when they fit in
+   * one node, otherwise shares their items evenly.  Returns true on merge.
+   */
+  private mergeOrBorrow(y: Inner<T>, pair: number): boolean {
+    const a = y.children[pair];
+    const b = y.children[pair + 1];
+    const na = nodeSize(a);
+    const nb = nodeSize(b);
+    if (a.isLeaf) {
+      if (!b.isLeaf) throw new Error('RangeTree: internal error, siblings at different depths');
+      if (na + nb <= NODE_MAX) {
+        for (const e of b.entries) a.entries.push(e);
+        this.detachChild(y, pair + 1);
+        this.refresh(y, pair);
+        return true;
+      }
+      const target = (na + nb) >> 1;
+      if (na < target) {
+        for (const e of b.entries.splice(0, target - na)) a.entries.push(e);
+      } else {
+        b.entries.unshift(...a.entries.splice(target));
+      }
+    } else {
+      if (b.isLeaf) throw new Error('RangeTree: internal error, siblings at different depths');
+      if (na + nb <= NODE_MAX) {
+        for (let k = 0; k < nb; k++) {
+          a.children.push(b.children[k]);
+          a.keys.push(b.keys[k]);
+          a.lasts.push(b.lasts[k]);
+          a.gaps.push(b.gaps[k]);
+        }
+        this.detachChild(y, pair + 1);
+        this.refresh(y, pair);
+        return true;
+      }
+      const target = (na + nb) >> 1;
+      if (na < target) {
+        const m = target - na;
+        for (const c of b.children.splice(0, m)) a.children.push(c);
+        for (const v of b.keys.splice(0, m)) a.keys.push(v);
+        for (const v of b.lasts.splice(0, m)) a.lasts.push(v);
+        for (const v of b.gaps.splice(0, m)) a.gaps.push(v);
+      } else {
+        b.children.unshift(...a.children.splice(target));
+        b.keys.unshift(...a.keys.splice(target));
+        b.lasts.unshift(...a.lasts.splice(target));
+        b.gaps.unshift(...a.gaps.splice(target));
+      }
+    }
+    this.refresh(y, pair);
+    this.refresh(y, pair + 1);
+    return false;
+  }
+
+  /** Splits an overfull child of y in two and records both halves in y. */
+  private splitChild(y: Inner<T>, slot: number): void {
+    const c = y.children[slot];
+    const half = nodeSize(c) >> 1;
+    let right: TreeNode<T>;
+    if (c.isLeaf) {
+      const r = new Leaf<T>(c.entries.splice(half));
+      r.next = c.next;
+      if (c.next !== null) c.next.prev = r;
+      c.next = r;
+      r.prev = c;
+      right = r;
+    } else {
+      right = new Inner<T>(c.children.splice(half), c.keys.splice(half), c.lasts.splice(half), c.gaps.splice(half));
+    }
+    y.children.splice(slot + 1, 0, right);
+    y.keys.splice(slot + 1, 0, 0);
+    y.lasts.splice(slot + 1, 0, 0);
+    y.gaps.splice(slot + 1, 0, 0);
+    this.refresh(y, slot);
+    this.refresh(y, slot + 1);
+  }
+
+  /** Removes child `slot` from y, unhooking it from the leaf list if a leaf. */
+  private detachChild(y: Inner<T>, slot: number): void {
+    const c = y.children[slot];
+    if (c.isLeaf) unlinkLeaf(c);
+    y.children.splice(slot, 1);
+    y.keys.splice(slot, 1);
+    y.lasts.splice(slot, 1);
+    y.gaps.splice(slot, 1);
+  }
+
+  /**
+   * Recomputes y's summary of child `slot` (which must be non-empty) from the
+   * child's own contents.  Returns whether anything changed.
+   */
+  private refresh(y: Inner<T>, slot: number): boolean {
+    const c = y.children[slot];
+    let lo: number;
+    let hi: number;
+    let gap = 0;
+    if (c.isLeaf) {
+      const e = c.entries;
+      const n = e.length;
+      lo = e[0].index;
+      hi = e[n - 1].last;
+      let prevLast = e[0].last;
+      for (let k = 1; k < n; k++) {
+        const cur = e[k];
+        const g = cur.index - prevLast - 1;
+        if (g > gap) gap = g;
+        prevLast = cur.last;
+      }
+    } else {
+      const keys = c.keys;
+      const lasts = c.lasts;
+      const gaps = c.gaps;
+      const n = keys.length;
+      lo = keys[0];
+      hi = lasts[n - 1];
+      gap = gaps[0];
+      for (let k = 1; k < n; k++) {
+        const between = keys[k] - lasts[k - 1] - 1;
+        if (between > gap) gap = between;
+        if (gaps[k] > gap) gap = gaps[k];
+      }
+    }
+    if (y.keys[slot] === lo && y.lasts[slot] === hi && y.gaps[slot] === gap) return false;
+    y.keys[slot] = lo;
+    y.lasts[slot] = hi;
+    y.gaps[slot] = gap;
+    return true;
+  }
+
+  // ------------------------------------------------------------ validation
+
+  /**
+   * Walks the whole tree and throws an Error naming the first broken
+   * invariant: entry validity and ordering, node fill, equal leaf depth,
+   * agreement of keys/lasts/gaps with the subtrees, leaf links and size.
+   */
+  check(): void {
+    const leaves: Leaf<T>[] = [];
+    const depthBox = { leafDepth: -1 };
+    const facts = this.checkNode(this.root, 0, true, leaves, depthBox);
+    if (facts.count !== this.count) {
+      throw new Error(`RangeTree.check: size is ${this.count} but the tree holds ${facts.count} entries`);
+    }
+    for (let k = 0; k < leaves.length; k++) {
+      const leaf = leaves[k];
+      const expPrev = k > 0 ? leaves[k - 1] : null;
+      const expNext = k + 1 < leaves.length ? leaves[k + 1] : null;
+      if (leaf.prev !== expPrev) throw new Error(`RangeTree.check: leaf ${k} has a wrong prev link`);
+      if (leaf.next !== expNext) throw new Error(`RangeTree.check: leaf ${k} has a wrong next link`);
+    }
+  }
+
+  private checkNode(
+    node: TreeNode<T>,
+    depth: number,
+    isRoot: boolean,
+    leaves: Leaf<T>[],
+    depthBox: { leafDepth: number },
+  ): SubtreeFacts {
+    const n = nodeSize(node);
+    if (n > NODE_MAX) throw new Error(`RangeTree.check: node at depth ${depth} holds ${n} > ${NODE_MAX} items`);
+    if (node.isLeaf) {
+      if (!isRoot && n < NODE_MIN) {
+        throw new Error(`RangeTree.check: leaf at depth ${depth} holds ${n} < ${NODE_MIN} entries`);
+      }
+      if (depthBox.leafDepth < 0) depthBox.leafDepth = depth;
+      else if (depthBox.leafDepth !== depth) {
+        throw new Error(`RangeTree.check: leaves at depths ${depthBox.leafDepth} and ${depth}`);
+      }
+      leaves.push(node);
+      const ents = node.entries;
+      let gap = 0;
+      for (let k = 0; k < n; k++) {
+        const e = ents[k];
+        if (!Number.isSafeInteger(e.index) || !Number.isSafeInteger(e.last) || e.index < 0 || e.last < e.index) {
+          throw new Error(`RangeTree.check: malformed entry [${e.index}, ${e.last}]`);
+        }
+        if (e.value === null || e.value === undefined) {
+          throw new Error(`RangeTree.check: entry [${e.index}, ${e.last}] has no value`);
+        }
+        if (k > 0) {
+          const p = ents[k - 1];
+          if (p.last >= e.index) {
+            throw new Error(`RangeTree.check: entries [${p.index}, ${p.last}] and [${e.index}, ${e.last}] overlap or are out of order`);
+          }
+          const g = e.index - p.last - 1;
+          if (g > gap) gap = g;
+        }
+      }
+      return {
+        count: n,
+        lo: n > 0 ? ents[0].index : 0,
+        hi: n > 0 ? ents[n - 1].last : 0,
+        gap,
+      };
+    }
+    if (node.keys.length !== n || node.lasts.length !== n || node.gaps.length !== n) {
+      throw new Error(`RangeTree.check: internal node at depth ${depth} has mismatched array lengths`);
+    }
+    if (isRoot ? n < 2 : n < NODE_MIN) {
+      throw new Error(`RangeTree.check: internal node at depth ${depth} has only ${n} children`);
+    }
+    let count = 0;
+    let gap = 0;
+    let prevHi = -1;
+    for (let k = 0; k < n; k++) {
+      const f = this.checkNode(node.children[k], depth + 1, false, leaves, depthBox);
+      if (node.keys[k] !== f.lo) {
+        throw new Error(`RangeTree.check: key ${node.keys[k]} at depth ${depth} slot ${k} but child minimum is ${f.lo}`);
+      }
+      if (node.lasts[k] !== f.hi) {
+        throw new Error(`RangeTree.check: last ${node.lasts[k]} at depth ${depth} slot ${k} but child maximum is ${f.hi}`);
+      }
+      if (node.gaps[k] !== f.gap) {
+        throw new Error(`RangeTree.check: gap ${node.gaps[k]} at depth ${depth} slot ${k} but child's widest hole is ${f.gap}`);
+      }
+      if (k > 0) {
+        if (prevHi >= f.lo) {
+          throw new Error(`RangeTree.check: children ${k - 1} and ${k} at depth ${depth} overlap or are out of order`);
+        }
+        const g = f.lo - prevHi - 1;
+        if (g > gap) gap = g;
+      }
+      if (f.gap > gap) gap = f.gap;
+      prevHi = f.hi;
+      count += f.count;
+    }
+    return { count, lo: node.keys[0], hi: node.lasts[n - 1], gap };
+  }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The VMA lock as the v6.15 harness models it.
+ *
+ * vm_refcnt is 0 while a VMA is detached and 1 while it is attached to the
+ * tree (VMA_LOCK_OFFSET exists but the harness never sets it).  Marking an
+ * attached VMA attached again, or a detached one detached, trips the
+ * WARN_ON_ONCE in the matching assert; decrementing a zero refcount is then a
+ * BUG in the harness's refcount_t (built without NDEBUG), so it throws here.
+ *
+ * vma_start_write() only increments vm_lock_seq: tests reset the field to
+ * UINT_MAX and read "was a write started" back from it.
+ */
+
+import { UINT_MAX } from './constants';
+import { KernelBug, WARN_ON_ONCE } from './bug';
+import { vma_check_live } from './registry';
+import type { vm_area_struct } from './structs';
+
+/** The bit a writer would add to vm_refcnt; defined, never used by the harness. */
+export const VMA_LOCK_OFFSET = 0x40000000;
+
+export function refcount_read(vma: vm_area_struct): number {
+  return vma.vm_refcnt;
+}
+
+export function refcount_set(vma: vm_area_struct, n: number): void {
+  vma.vm_refcnt = n;
+}
+
+/* tools/include/linux/refcount.h: saturates at UINT_MAX, BUG on underflow. */
+function refcount_dec_and_test(vma: vm_area_struct): boolean {
+  const val = vma.vm_refcnt;
+  if (val === UINT_MAX) return false;
+  if (val === 0) {
+    throw new KernelBug('REFCOUNT_WARN', `refcount_t: underflow; use-after-free (${vma.describe()})`);
+  }
+  vma.vm_refcnt = val - 1;
+  return vma.vm_refcnt === 0;
+}
+
+export function vma_assert_attached(vma: vm_area_struct): void {
+  WARN_ON_ONCE(!refcount_read(vma), '!refcount_read(&vma->vm_refcnt)', vma);
+}
+
+export function vma_assert_detached(vma: vm_area_struct): void {
+  WARN_ON_ONCE(refcount_read(vma) !== 0, 'refcount_read(&vma->vm_refcnt)', vma);
+}
+
+/** Nothing to check: the harness holds no real locks. */
+export function vma_assert_write_locked(_vma: vm_area_struct): void {}
+
+export function vma_mark_attached(vma: vm_area_struct): void {
+  vma_check_live(vma, 'vma_mark_attached');
+  vma_assert_write_locked(vma);
+  vma_assert_detached(vma);
+  refcount_set(vma, 1);
+}
+
+export function vma_mark_detached(vma: vm_area_struct): void {
+  vma_check_live(vma, 'vma_mark_detached');
+  vma_assert_write_locked(vma);
+  vma_assert_attached(vma);
+  /* The only writer: no reader can hold a reference, so this reaches 0. */
+  refcount_dec_and_test(vma);
+}
+
+/*
+ * Optional log of the VMAs vma_start_write() ran on, so that a replayer can
+ * reset their marks without walking every VMA (off unless asked for).
+ */
+let writeLog: vm_area_struct[] | null = null;
+
+/** Start (or stop) logging write starts; returns the log being filled. */
+export function vma_write_log_enable(on: boolean): void {
+  writeLog = on ? [] : null;
+}
+
+/** The VMAs written since the last call (may repeat), oldest first. */
+export function vma_write_log_take(): vm_area_struct[] {
+  if (writeLog === null) return [];
+  const out = writeLog;
+  writeLog = [];
+  return out;
+}
+
+/** Tells tests a write has begun: vm_lock_seq goes from UINT_MAX to 0. */
+export function vma_start_write(vma: vm_area_struct): void {
+  vma_check_live(vma, 'vma_start_write');
+  vma.vm_lock_seq = (vma.vm_lock_seq + 1) >>> 0;
+  if (writeLog !== null) writeLog.push(vma);
+}

@@ -1,2 +1,0 @@
-import { VERSION } from '../src/version';
-test('smoke', () => { expect(VERSION).toBe('0.1.0'); });
