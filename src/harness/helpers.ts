@@ -9,30 +9,48 @@ import {
   PAGE_SIZE,
   TASK_SIZE,
   UINT_MAX,
-  anon_vma,
-  current,
-  fault_inject_reset,
-  vma_registry,
+  type pgoff_t,
+  type unsigned_long,
+  type vm_flags_t,
+} from '../vma_internal/constants';
+import {
   warn_reset,
-  for_each_vma,
-  mtree_destroy,
+} from '../vma_internal/bug';
+import {
+  anon_vma,
+  type mm_struct,
+  type vm_area_struct,
+} from '../vma_internal/structs';
+import {
+  fault_inject_reset,
   set_fail_prealloc,
-  vm_area_alloc,
-  vm_area_free,
+} from '../vma_internal/fault_inject';
+import {
+  vma_registry,
+} from '../vma_internal/registry';
+import {
+  mtree_destroy,
+} from '../vma_internal/maple_tree';
+import {
   vma_assert_attached,
   vma_assert_detached,
+} from '../vma_internal/vma_lock';
+import {
+  vm_area_alloc,
+  vm_area_free,
+} from '../vma_internal/vma_alloc';
+import {
+  for_each_vma,
+  vma_iter_next_range,
   vma_iter_set,
   vma_next,
   vma_prev,
-  vma_iter_next_range,
-  type mm_struct,
-  type pgoff_t,
   type Ref,
-  type unsigned_long,
-  type vm_area_struct,
-  type vm_flags_t,
   type vma_iterator,
-} from '../vma_internal';
+} from '../vma_internal/vma_iter';
+import {
+  current,
+} from '../vma_internal/mm_stubs';
 import {
   VMA_MERGE_NOMERGE,
   VMA_MERGE_SUCCESS,

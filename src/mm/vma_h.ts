@@ -7,16 +7,33 @@
 
 import {
   ENOMEM,
+  GFP_KERNEL,
+  PHYS_PFN,
   VM_EXEC,
   VM_SEALED,
   VM_SHADOW_STACK,
   VM_SHARED,
   VM_STACK,
   VM_WRITE,
-  GFP_KERNEL,
-  PHYS_PFN,
+  type gfp_t,
+  type pgoff_t,
+  type pgprot_t,
+  type unsigned_long,
+  type vm_flags_t,
+} from '../vma_internal/constants';
+import {
+  NULL_VM_UFFD_CTX,
+  type address_space,
+  type anon_vma,
+  type anon_vma_name_t,
+  type file,
+  type mempolicy,
+  type mm_struct,
+  type vm_area_struct,
+  type vm_userfaultfd_ctx,
+} from '../vma_internal/structs';
+import {
   __mas_set_range,
-  anon_vma_name,
   ma_start,
   mas_empty_area,
   mas_empty_area_rev,
@@ -30,32 +47,27 @@ import {
   mas_store_gfp,
   mas_store_prealloc,
   mas_walk,
-  NULL_VM_UFFD_CTX,
-  pgprot_modify,
-  vm_get_page_prot,
+} from '../vma_internal/maple_tree';
+import {
   vma_assert_attached,
+  vma_mark_attached,
+} from '../vma_internal/vma_lock';
+import {
   vma_iter_invalidate,
   vma_iter_next_range,
-  vma_mark_attached,
   vma_next,
-  vma_policy,
   vma_prev,
-  type anon_vma,
-  type anon_vma_name_t,
-  type address_space,
-  type file,
-  type gfp_t,
-  type mempolicy,
-  type mm_struct,
-  type pgoff_t,
-  type pgprot_t,
   type Ref,
-  type unsigned_long,
-  type vm_area_struct,
-  type vm_flags_t,
-  type vm_userfaultfd_ctx,
   type vma_iterator,
-} from '../vma_internal';
+} from '../vma_internal/vma_iter';
+import {
+  anon_vma_name,
+} from '../vma_internal/anon_vma';
+import {
+  pgprot_modify,
+  vm_get_page_prot,
+  vma_policy,
+} from '../vma_internal/vma_helpers';
 import { vma_wants_writenotify } from './vma';
 
 /*

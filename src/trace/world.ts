@@ -9,35 +9,57 @@
  */
 
 import {
-  INIT_LIST_HEAD,
-  IS_ERR,
-  IS_ERR_VALUE,
   UINT_MAX,
-  VMA_ITERATOR,
+} from '../vma_internal/constants';
+import {
+  warn_count,
+  warn_reset,
+} from '../vma_internal/bug';
+import {
+  INIT_LIST_HEAD,
+  list_add_tail,
+} from '../vma_internal/list';
+import {
   address_space,
   anon_vma,
   anon_vma_chain,
-  current,
   file,
-  list_add_tail,
   mm_struct,
+  type vm_area_struct,
+  type vm_operations_struct,
+} from '../vma_internal/structs';
+import {
+  IS_ERR,
+  IS_ERR_VALUE,
+  type ErrPtr,
+} from '../vma_internal/err';
+import {
   set_fail_prealloc,
-  vma_dummy_vm_ops,
-  vma_iter_set,
-  vma_prev,
-  mas_walk,
+} from '../vma_internal/fault_inject';
+import {
   vma_registry,
+} from '../vma_internal/registry';
+import {
+  mas_walk,
+} from '../vma_internal/maple_tree';
+import {
   vma_start_write,
   vma_write_log_enable,
   vma_write_log_take,
-  warn_count,
-  warn_reset,
-  type ErrPtr,
+} from '../vma_internal/vma_lock';
+import {
+  vma_dummy_vm_ops,
+} from '../vma_internal/vma_alloc';
+import {
+  vma_iter_set,
+  VMA_ITERATOR,
+  vma_prev,
   type Ref,
-  type vm_area_struct,
-  type vm_operations_struct,
   type vma_iterator,
-} from '../vma_internal';
+} from '../vma_internal/vma_iter';
+import {
+  current,
+} from '../vma_internal/mm_stubs';
 import { VMG_VMA_STATE, vma_merge_struct, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
 import {
   copy_vma,
