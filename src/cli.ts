@@ -2,13 +2,19 @@
 import { VERSION } from './version';
 import { replayMain } from './cli/replay_cmd';
 import { mainJob } from './cli/main_job';
+import { fuzzMain } from './cli/fuzz_cmd';
 
 const HELP = `vma-harness ${VERSION} - TypeScript port of Linux v6.15 mm/vma.c and its userland test harness
 
 Usage:
   vma-harness --help       show this help
   vma-harness --version    print the version
-  vma-harness run          the main job (npm start): replay every trace under fixtures/
+  vma-harness run          the main job (npm start): replay every trace under fixtures/,
+                           then run the default fuzz campaign
+  vma-harness fuzz [--runs N] [--commands M] [--seed S] [--scenarios K] [--sweep K]
+                   [--path P] [--sequences-only | --scenarios-only] [--regressions DIR]
+                           property-based fuzzing against the reference model; a shrunk
+                           failure is written as a regression trace under fixtures/regressions/
   vma-harness replay [--timing] [--verbose] <file-or-dir>...
                            replay vma-trace/1 traces against the port; prints the
                            first mismatch of each failing trace and "N passed, M failed"
@@ -26,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'replay') return replayMain(argv.slice(1));
   if (cmd === 'run') return mainJob(argv.slice(1));
+  if (cmd === 'fuzz') return fuzzMain(argv.slice(1));
   process.stderr.write(`vma-harness: unknown command '${cmd}' (try --help)\n`);
   return 2;
 }

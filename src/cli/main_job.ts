@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `vma-harness run` (what `npm start` does): the regression job.  Replays
- * every trace under fixtures/ and prints a summary.
+ * `vma-harness run` (what `npm start` does): the main job.  Replays every
+ * trace under fixtures/ (the oracle traces and saved fuzzing regressions),
+ * then runs the default fuzz campaign, with progress and a summary.
  */
 
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { collectTraceFiles, describeResult, replayFile } from '../trace/replay';
 import { progressLine } from './progress';
+import { DEFAULT_CAMPAIGN, runCampaign } from './fuzz_cmd';
 
 /** The project's fixtures/ directory (next to src/ or dist/). */
 export function fixturesDir(): string {
@@ -50,7 +52,12 @@ export function replayCorpus(dir: string, write: (s: string) => void, tty: boole
 
 export function mainJob(_argv: readonly string[]): number {
   const write = (s: string): void => void process.stdout.write(s);
-  const res = replayCorpus(fixturesDir(), write, Boolean(process.stdout.isTTY));
+  const tty = Boolean(process.stdout.isTTY);
+  write('== 1. Regression corpus ==\n');
+  const res = replayCorpus(fixturesDir(), write, tty);
+  write('\n== 2. Fuzz campaign ==\n');
+  const fuzz = runCampaign(DEFAULT_CAMPAIGN, write, tty);
+  write(`\nMain job: corpus ${res.passed} passed, ${res.failed} failed; fuzzing ${fuzz.failures.length} failure(s)\n`);
   if (res.badInput) return 2;
-  return res.failed ? 1 : 0;
+  return res.failed || fuzz.failures.length ? 1 : 0;
 }

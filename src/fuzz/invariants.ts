@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Checks made directly on the port after every fuzzed command, independent
+ * of the model: the tree's shape, vm_refcnt and attached/detached state,
+ * leaks, write-locking of changed VMAs, validate_mm(), and warnings.
+ */
+
+import { PAGE_SIZE } from '../vma_internal/constants';
+import { KernelBug, warn_summary } from '../vma_internal/bug';
+import { with_kconfig } from '../vma_internal/kconfig';
+import { vma_registry } from '../vma_internal/registry';
+import { UINT_MAX } from '../vma_internal/constants';
+import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
+import { validate_mm } from '../mm/vma';
+import type { TraceExpect } from '../trace/types';
+
+/** What a VMA looked like before a command. */
+export interface VmaSnapshot {
+  readonly vma: vm_area_struct;
+  readonly start: number;
+  readonly end: number;
+  readonly pgoff: number;
+  readonly flags: bigint;
+}
+
+/** Every live VMA's range, pgoff and flags, before a command runs. */
+export function snapshotVmas(): VmaSnapshot[] {
+  return vma_registry.liveVmas().map((vma) => ({
+    vma,
+    start: vma.vm_start,
+    end: vma.vm_end,
+    pgoff: vma.vm_pgoff,
+    flags: vma.vm_flags,
+  }));
+}
+
+const hex = (v: number): string => `0x${v.toString(16)}`;
+
+/**
+ * The invariants after a command; returns one message per violation.
+ * @actual is what the replayer observed for the step (its freed list is used).
+ */
+export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect): string[] {
+  const errs: string[] = [];
+  const inTree = new Set<vm_area_struct>();
+  let prevEnd = -1;
+
+  /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs. */
+  for (const r of mm.mm_mt.ranges.entries()) {
+    const v = r.value;
+    const name = `vma#${v.__id}`;
+    if (inTree.has(v)) errs.push(`${name} is stored in the tree twice`);
+    inTree.add(v);
+    if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
+      errs.push(`${name} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
+    }
+    if (v.vm_start >= v.vm_end) errs.push(`${name} is empty`);
+    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) errs.push(`${name} is not page-aligned`);
+    if (v.vm_start < prevEnd) errs.push(`${name} overlaps the VMA before it`);
+    prevEnd = v.vm_end;
+    /* Reachable means attached: refcount 1, not freed. */
+    if (v.__freed) errs.push(`${name} is reachable from the tree but was freed`);
+    if (v.vm_refcnt !== 1) errs.push(`${name} is reachable from the tree with vm_refcnt ${v.vm_refcnt} (want 1)`);
+  }
+  if (mm.map_count !== inTree.size) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.size} VMAs`);
+
+  /* Frees: detached at the time; nothing live outside the tree (no leak). */
+  for (const [id, refcnt] of actual.freed ?? []) {
+    if (refcnt !== 0) errs.push(`vma#${id} was freed with vm_refcnt ${refcnt} (want 0: detached)`);
+  }
+  for (const v of vma_registry.liveVmas()) {
+    if (!inTree.has(v)) errs.push(`vma#${v.__id} is live but neither in the tree nor freed (leak)`);
+  }
+
+  /* Whatever changed range, pgoff or flags must have been write-locked. */
+  for (const s of before) {
+    const v = s.vma;
+    if (v.__freed || !inTree.has(v)) continue;
+    const changed = v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags;
+    if (changed && v.vm_lock_seq === UINT_MAX) {
+      errs.push(
+        `vma#${v.__id} changed from [${hex(s.start)}, ${hex(s.end)}) pgoff ${hex(s.pgoff)} flags 0x${s.flags.toString(16)}` +
+          ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
+          ' without vma_start_write()',
+      );
+    }
+  }
+
+  /* validate_mm(), run as the debug build would. */
+  try {
+    with_kconfig({ CONFIG_DEBUG_VM_MAPLE_TREE: true }, () => validate_mm(mm));
+  } catch (err) {
+    errs.push(`validate_mm: ${err instanceof KernelBug ? err.message : String(err)}`);
+  }
+
+  const warnings = warn_summary();
+  if (warnings) errs.push(`WARN-class checks fired:\n${warnings}`);
+  return errs;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Merge scenarios: small layouts built on purpose around one merge decision.
+ * A prev/middle/next neighbourhood (some of them absent, with or without
+ * gaps) gets random attributes that matter to the merge rules — flags,
+ * pgoff continuity, anon_vma and how many chain entries it has, vm_ops with
+ * or without a close hook, file — and then one operation that may merge.
+ * Random command sequences reach these combinations only rarely; here every
+ * run is one.  Each scenario is a command sequence like any other: run on
+ * the port and the model in lockstep with the same checks.
+ */
+
+import fc from 'fast-check';
+import { PAGE_SIZE, VM_EXEC, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE } from '../vma_internal/constants';
+import type { AnonId, ChainLength, FileId, TraceStep, VmOpsKind } from '../trace/types';
+import { FUZZ_BASE } from './intents';
+import { VmaModel } from './model';
+
+const P = PAGE_SIZE;
+const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
+const FLAGS = [F0, F0, F0, F0 | VM_EXEC, F0 | VM_IO];
+
+interface VmaSpec {
+  pages: number;
+  flags: number;
+  pgoffShift: number;
+  anon: number;
+  chain: number;
+  ops: number;
+  file: number;
+}
+
+export interface MergeScenario {
+  /** Which of prev / middle / next exist. */
+  readonly present: [boolean, boolean, boolean];
+  /** Gaps (pages) before middle and after it. */
+  readonly gaps: [number, number];
+  readonly vmas: [VmaSpec, VmaSpec, VmaSpec];
+  readonly op: number;
+  readonly x: number;
+  readonly y: number;
+  readonly failPrealloc: boolean;
+}
+
+const vmaSpec = fc.record({
+  pages: fc.integer({ min: 1, max: 3 }),
+  flags: fc.nat({ max: FLAGS.length - 1 }),
+  pgoffShift: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: -2, max: 2 }), weight: 1 }),
+  anon: fc.nat({ max: 2 }),
+  chain: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.nat({ max: 2 }), weight: 1 }),
+  ops: fc.nat({ max: 2 }),
+  file: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.constant(1), weight: 1 }),
+});
+
+/* A value three times out of four, otherwise anything. */
+const often = (v: boolean): fc.Arbitrary<boolean> =>
+  fc.oneof({ arbitrary: fc.constant(v), weight: 2 }, { arbitrary: fc.boolean(), weight: 1 });
+const gap = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 });
+
+export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
+  return fc.record({
+    present: fc.tuple(often(true), often(true), often(true)),
+    gaps: fc.tuple(gap, gap),
+    vmas: fc.tuple(vmaSpec, vmaSpec, vmaSpec),
+    op: fc.nat({ max: 9 }),
+    x: fc.nat({ max: 7 }),
+    y: fc.nat({ max: 7 }),
+    failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+  });
+}
+
+const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
+
+/** The steps of a scenario (those the model accepts as valid). */
+export function scenarioSteps(sc: MergeScenario): TraceStep[] {
+  const model = new VmaModel();
+  const steps: TraceStep[] = [];
+  const push = (s: TraceStep): boolean => {
+    if (model.validate(s) !== null) return false;
+    model.apply(s);
+    steps.push(s);
+    return true;
+  };
+  /* Lay out prev, middle, next (the middle's slot stays even when absent). */
+  let addr = FUZZ_BASE + 4 * P;
+  const ranges: ([number, number] | null)[] = [];
+  for (let k = 0; k < 3; k++) {
+    const spec = sc.vmas[k];
+    const start = addr;
+    const end = start + spec.pages * P;
+    addr = end + (k < 2 ? sc.gaps[k] * P : 0);
+    ranges.push(sc.present[k] ? [start, end] : null);
+    if (!sc.present[k]) continue;
+    push({
+      op: 'alloc_and_link',
+      start,
+      end,
+      pgoff: start / P + spec.pgoffShift,
+      flags: FLAGS[spec.flags],
+    });
+    const id = model.segs.find((s) => s.start === start)?.id;
+    if (id === undefined) continue;
+    if (spec.anon || spec.chain) push({ op: 'set_anon', vma: id, anon: (spec.anon || null) as AnonId | null, chain: spec.chain as ChainLength });
+    if (spec.ops !== 1) push({ op: 'set_ops', vma: id, ops: OPS[spec.ops] });
+    if (spec.file) push({ op: 'set_file', vma: id, file: spec.file as FileId });
+  }
+  if (sc.failPrealloc) push({ op: 'fail_prealloc', value: true });
+
+  const [pr, mid, nx] = ranges;
+  const idAt = (r: [number, number] | null): number | undefined => (r ? model.segs.find((s) => s.start === r[0])?.id : undefined);
+  const midId = idAt(mid);
+  const prevSeg = pr ? model.segs.find((s) => s.start === pr[0]) : undefined;
+  const nextSeg = nx ? model.segs.find((s) => s.start === nx[0]) : undefined;
+  /* Flags for the operation: a neighbour's, mostly. */
+  const flags = sc.y % 3 === 0 ? FLAGS[sc.x % FLAGS.length] : ((sc.y % 3 === 1 ? prevSeg : nextSeg) ?? prevSeg ?? nextSeg)?.flags ?? F0;
+  const midPages = mid ? (mid[1] - mid[0]) / P : 0;
+
+  switch (sc.op) {
+    case 0:
+    case 1: {
+      /* merge_existing / modify_flags over all, the start, the end or the inside of middle. */
+      if (midId === undefined || !mid) break;
+      const kind = sc.x % 4;
+      const s = kind === 2 || kind === 3 ? mid[0] + Math.min(midPages - 1, 1) * P : mid[0];
+      const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
+      push({ op: sc.op === 0 ? 'merge_existing' : 'modify_flags', vma: midId, start: s, end: Math.min(e, mid[1]), flags });
+      break;
+    }
+    case 2:
+    case 3: {
+      /* merge_new into the space of middle (or part of it), when it is free. */
+      const from = pr ? pr[1] : FUZZ_BASE + 4 * P;
+      const to = nx ? nx[0] : from + 3 * P;
+      if (mid && midId !== undefined) break;
+      if (to <= from) break;
+      const len = sc.op === 2 ? (to - from) / P : 1 + (sc.x % ((to - from) / P));
+      const start = sc.op === 2 || sc.y % 2 === 0 ? from : to - len * P;
+      push({
+        op: 'merge_new',
+        start,
+        end: start + len * P,
+        pgoff: start / P + (sc.x === 7 ? 1 : 0),
+        flags,
+        anon: sc.y === 5 ? (1 as AnonId) : null,
+        file: (prevSeg?.file ?? nextSeg?.file ?? null) as FileId | null,
+      });
+      break;
+    }
+    case 4: {
+      /* expand middle over the gap after it, or exactly through next. */
+      if (midId === undefined || !mid) break;
+      const nextId = nextSeg?.id ?? null;
+      const through = nextSeg && sc.x % 2 === 0;
+      const end = through ? (nextSeg as { end: number }).end : nx ? nx[0] : mid[1] + P;
+      push({ op: 'expand', vma: midId, start: mid[0], end, pgoff: model.byId(midId)?.pgoff ?? 0, next: through || sc.y % 2 ? nextId : null });
+      break;
+    }
+    case 5: {
+      /* merge_extend middle (or prev) up to the next VMA. */
+      const id = midId ?? prevSeg?.id;
+      const seg = id === undefined ? undefined : model.byId(id);
+      if (!seg) break;
+      const after = model.after(seg.end);
+      const delta = (after ? after.start : seg.end + 2 * P) - seg.end;
+      if (delta > 0) push({ op: 'merge_extend', vma: seg.id, delta });
+      break;
+    }
+    case 6: {
+      /* copy_vma of one of them into a free slot next to the others. */
+      const src = model.segs[sc.x % Math.max(1, model.segs.length)];
+      if (!src) break;
+      const from = pr ? pr[1] : FUZZ_BASE;
+      const to = nx ? nx[0] : from + 2 * P;
+      if (to <= from || !model.isFree(from, to)) break;
+      const len = Math.min((to - from) / P, (src.end - src.start) / P);
+      push({ op: 'copy_vma', vma: src.id, addr: sc.y % 2 ? to - len * P : from, len: len * P, pgoff: sc.y % 3 ? from / P : src.pgoff });
+      break;
+    }
+    case 7:
+    case 8: {
+      /* mmap over middle (or where it would be), or munmap part of it. */
+      const base = mid ?? [pr ? pr[1] : FUZZ_BASE + 4 * P, (pr ? pr[1] : FUZZ_BASE + 4 * P) + P];
+      if (sc.op === 7) {
+        push({ op: 'mmap', addr: base[0], len: base[1] - base[0], flags, pgoff: base[0] / P, file: (prevSeg?.file ?? null) as FileId | null });
+      } else {
+        push({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
+      }
+      break;
+    }
+    default: {
+      /* split middle, then merge the halves back through merge_existing. */
+      if (midId === undefined || !mid || midPages < 2) break;
+      if (push({ op: 'split', vma: midId, addr: mid[0] + P, new_below: sc.x % 2 === 0 })) {
+        const low = model.segs.find((s) => s.start === mid[0]);
+        if (low) push({ op: 'merge_existing', vma: low.id, start: low.start, end: low.end, flags: low.flags });
+      }
+    }
+  }
+  if (sc.failPrealloc) push({ op: 'fail_prealloc', value: false });
+  return steps;
+}
