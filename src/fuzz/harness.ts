@@ -25,6 +25,7 @@ import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
 import { checkInvariants, snapshotVmas } from './invariants';
 import { VmaModel } from './model';
+import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
 
 /** Counters shared by the runs of a campaign. */
@@ -103,6 +104,13 @@ export class FuzzSystem {
     const expected = model.apply(step);
     const violations = checkInvariants(w.mm, before, actual);
     const mismatch = compareExpect(expected, actual);
+    if (mismatch) {
+      /* Say whether the memory differs page by page, or only its cut into VMAs. */
+      const pages = pageDiff(expected.vmas ?? [], actual.vmas ?? []);
+      if (pages) violations.push(`address space differs: ${pages}`);
+      const cuts = boundaryDiff(expected.vmas ?? [], actual.vmas ?? []);
+      if (cuts) violations.push(`merges differ: ${cuts}`);
+    }
     this.stats.commands++;
     this.stats.checks += INVARIANT_FAMILIES;
     if (mismatch || violations.length) {
