@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { formatTrace } from '../trace/write';
 import { describeResult, replayFile } from '../trace/replay';
 import { generateBenchTrace } from './gen';
+import { TraceWorld } from '../trace/world';
+import { PAGE_SIZE } from '../vma_internal/constants';
 
 interface GenResult {
   avgVmas: number;
@@ -52,6 +54,24 @@ function generate(size: number, steps: number, dir: string): void {
   );
 }
 
+/* Third child (run with --expose-gc): heap held by the port's state per VMA. */
+function memory(size: number): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const world = new TraceWorld();
+  for (let i = 0; i < size; i++) {
+    const start = 0x10000000 + i * 2 * PAGE_SIZE;
+    world.run({ op: 'alloc_and_link', start, end: start + PAGE_SIZE, pgoff: start / PAGE_SIZE, flags: 0x33n });
+  }
+  world.endStep();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  process.stdout.write(JSON.stringify({ bytesPerVma: Math.round((after - before) / size), vmas: world.mm.map_count }));
+  world.dispose();
+}
+
 /* Second child: replay it in a fresh process, so peak memory is the replay's. */
 function replay(size: number, dir: string): void {
   const r = replayFile(join(dir, `bench-${size}.json`));
@@ -73,6 +93,10 @@ function main(argv: string[]): number {
   };
   if (argv[0] === '--generate') {
     generate(Number(argv[1]), Number(argv[2]), argv[3]);
+    return 0;
+  }
+  if (argv[0] === '--memory') {
+    memory(Number(argv[1]));
     return 0;
   }
   if (argv[0] === '--replay') {
@@ -104,6 +128,13 @@ function main(argv: string[]): number {
     process.stdout.write(`    timing: ops ${r.ops} elapsed_ns ${r.elapsedNs}   (trace: ${join(dir, `bench-${size}.json`)})\n`);
     if (r.status !== 'pass') ok = false;
   }
+  const mem = JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', __filename, '--memory', String(Math.max(...sizes))], { encoding: 'utf8' }),
+  ) as { bytesPerVma: number; vmas: number };
+  process.stdout.write(
+    `  port state: ${mem.bytesPerVma} bytes of heap per VMA (${mem.vmas} VMAs linked: VMA objects, tree, registry)\n`,
+  );
+  process.stdout.write('  (peak RSS includes the parsed trace and its expectations)\n');
   if (!keep) rmSync(dir, { recursive: true, force: true });
   return ok ? 0 : 1;
 }
