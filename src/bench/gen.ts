@@ -10,18 +10,7 @@
 import { PAGE_SIZE, VM_ACCOUNT, VM_LOCKED, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, type vm_area_struct } from '../vma_internal';
 import type { AnonId, FileId, Trace, TraceStep } from '../trace/types';
 import { TraceWorld } from '../trace/world';
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../util/prng';
 
 export interface BenchTraceOptions {
   readonly name: string;

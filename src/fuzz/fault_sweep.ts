@@ -10,7 +10,7 @@
  */
 
 import { fail_nth_prealloc, fault_inject_reset, prealloc_attempts } from '../vma_internal/fault_inject';
-import { prng } from '../bench/gen';
+import { prng } from '../util/prng';
 import type { TraceExpect, TraceOpName, TraceStep, VmaRow } from '../trace/types';
 import { formatStep } from '../trace/write';
 import { FuzzStats, FuzzSystem } from './harness';

@@ -603,30 +603,20 @@ export function mt_find<T>(mt: maple_tree<T>, index: number, max: number): T | n
  * index/last describe the area found.
  */
 export function mas_empty_area<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
-  if (min > max) return -EINVAL;
-  if (size === 0 || max - min < size - 1) return -EINVAL;
-  const ranges = mas.tree.ranges;
-  if (ranges.size === 0) return mas_sparse_area(mas, min, max, size, true);
-  const start = ranges.emptyArea(min, max, size);
-  if (start === null) {
-    mas.status = ma_error;
-    mas.error = -EBUSY;
-    return -EBUSY;
-  }
-  mas.index = start;
-  mas.last = start + size - 1;
-  mas.node = slot_at(ranges, start) === null ? slotIndex : start;
-  mas.status = ma_active;
-  return 0;
+  return mas_empty_area_common(mas, min, max, size, true);
 }
 
 /** Like mas_empty_area(), for the highest such area. */
 export function mas_empty_area_rev<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  return mas_empty_area_common(mas, min, max, size, false);
+}
+
+function mas_empty_area_common<T>(mas: ma_state<T>, min: number, max: number, size: number, fwd: boolean): number {
   if (min > max) return -EINVAL;
   if (size === 0 || max - min < size - 1) return -EINVAL;
   const ranges = mas.tree.ranges;
-  if (ranges.size === 0) return mas_sparse_area(mas, min, max, size, false);
-  const start = ranges.emptyAreaRev(min, max, size);
+  if (ranges.size === 0) return mas_sparse_area(mas, min, max, size, fwd);
+  const start = fwd ? ranges.emptyArea(min, max, size) : ranges.emptyAreaRev(min, max, size);
   if (start === null) {
     mas.status = ma_error;
     mas.error = -EBUSY;

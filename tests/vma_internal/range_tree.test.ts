@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { RANGE_MAX, RangeTree } from '../../src/vma_internal/range_tree';
+import { prng } from '../../src/util/prng';
 import type { RangeEntry } from '../../src/vma_internal/range_tree';
 
 // ---------------------------------------------------------------- helpers
@@ -20,17 +21,7 @@ function dump(t: RangeTree<string>, from?: number): Plain[] {
   return out;
 }
 
-/** mulberry32: tiny deterministic PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = prng;
 
 /**
  * Reference model: a sorted array of ranges, updated by plain splicing.
