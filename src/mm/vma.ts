@@ -967,10 +967,10 @@ export function vma_merge_existing_range(vmg: vma_merge_struct): vm_area_struct 
 
   if (merge_both) {
     /*
-     * |<-------------------->|
-     * |-------********-------|
-     *   prev   middle   next
-     *  extend  delete  delete
+     * Both neighbours: prev grows over middle and next, which both go.
+     *
+     *   before:  [ prev ][ middle ][ next ]
+     *   after:   [ prev                   ]
      */
     const p = prev as vm_area_struct;
     const n = next as vm_area_struct;
@@ -986,11 +986,11 @@ export function vma_merge_existing_range(vmg: vma_merge_struct): vm_area_struct 
     err = dup_anon_vma(p, n.anon_vma ? n : (middle as vm_area_struct), anon_dup);
   } else if (merge_left) {
     /*
-     * |<------------>|      OR
-     * |<----------------->|
-     * |-------*************
-     *   prev     middle
-     *  extend shrink/delete
+     * Left: prev grows over the range; middle keeps what is left of it, or
+     * goes when the range covered all of it.
+     *
+     *   before:  [ prev ][ range | rest ]     [ prev ][ range = middle ]
+     *   after:   [ prev          ][rest ]     [ prev                   ]
      */
     const p = prev as vm_area_struct;
 
@@ -1003,11 +1003,11 @@ export function vma_merge_existing_range(vmg: vma_merge_struct): vm_area_struct 
   } else {
     /* merge_right */
     /*
-     *     |<------------->| OR
-     * |<----------------->|
-     * *************-------|
-     *    middle     next
-     * shrink/delete extend
+     * Right: next grows down over the range; middle keeps what is left of
+     * it, or goes when the range covered all of it.
+     *
+     *   before:  [ rest | range ][ next ]     [ range = middle ][ next ]
+     *   after:   [ rest ][          next ]    [                   next ]
      */
     const m = middle as vm_area_struct;
     const n = next as vm_area_struct;
@@ -1060,17 +1060,16 @@ export function vma_merge_existing_range(vmg: vma_merge_struct): vm_area_struct 
 }
 
 /*
- * A new VMA is about to occupy [vmg->start, vmg->end): instead, expand prev
- * and/or next over it when their properties allow.
+ * A new VMA is about to occupy [vmg->start, vmg->end): instead, grow a
+ * neighbour over it when their properties allow.  Grow prev, or next
+ * downwards, or prev over the range and next (which then goes):
  *
- *   Proposed:       |-----|  or  |-----|      (expand the neighbour)
- *   Existing:  |----|                  |----|
+ *   prev only:   [ prev ][ new ]            ->  [ prev       ]
+ *   next only:           [ new ][ next ]    ->  [       next ]
+ *   both:        [ prev ][ new ][ next ]    ->  [ prev              ]
  *
- *   Proposed:       |-----|                   (expand prev, remove next)
- *   Existing:  |----|     |----|
- *
- * Returns the expanded VMA, or NULL when no merge is possible.  vmg->next is
- * filled in when unset and vmg's range grows to the merged VMA's.
+ * Returns the grown VMA, or NULL when no merge is possible.  vmg's range
+ * widens to the merged VMA's.
  *
  * Callers hold the mmap write lock, have checked that the range is free
  * (apart from VMAs the operation will unmap), set prev and next, and placed

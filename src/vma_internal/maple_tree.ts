@@ -143,18 +143,16 @@ let slotLast = 0;
 
 /** Find the slot (entry or gap) containing addr; its bounds go to slotIndex/slotLast. */
 function slot_at<T>(ranges: RangeTree<T>, addr: number): T | null {
-  const e = ranges.floor(addr);
-  if (e !== null) {
-    if (e.last >= addr) {
-      slotIndex = e.index;
-      slotLast = e.last;
-      return e.value;
-    }
-    slotIndex = e.last + 1;
-  } else {
-    slotIndex = 0;
+  ranges.locate(addr);
+  const e = ranges.locatedFloor;
+  if (e !== null && e.last >= addr) {
+    slotIndex = e.index;
+    slotLast = e.last;
+    return e.value;
   }
-  const n = ranges.ceil(addr);
+  slotIndex = e === null ? 0 : e.last + 1;
+  /* addr is in a gap, so the entry after the floor is the gap's end. */
+  const n = ranges.locatedNext;
   slotLast = n === null ? ULONG_MAX : n.index - 1;
   return null;
 }

@@ -226,6 +226,25 @@ export class RangeTree<T> {
   }
 
   /** The entry with the smallest start >= addr, or null. */
+  /** Set by locate(): the entry with the greatest index <= addr, or null. */
+  locatedFloor: RangeEntry<T> | null = null;
+  /** Set by locate(): the first entry with index > addr, or null. */
+  locatedNext: RangeEntry<T> | null = null;
+
+  /**
+   * floor(addr) and the entry after it in one descent, without allocating;
+   * the results go to locatedFloor and locatedNext.
+   */
+  locate(addr: number): void {
+    let node = this.root;
+    while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
+    const ents = node.entries;
+    const k = firstStartingAfter(ents, addr);
+    this.locatedFloor = k > 0 ? ents[k - 1] : null;
+    if (k < ents.length) this.locatedNext = ents[k];
+    else this.locatedNext = node.next !== null ? node.next.entries[0] : null;
+  }
+
   ceil(addr: number): RangeEntry<T> | null {
     let node = this.root;
     while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];

@@ -723,3 +723,19 @@ describe('RangeTree differential against a naive model', () => {
     });
   });
 });
+
+describe('locate', () => {
+  test('gives floor and the next entry in one descent, across leaves', () => {
+    const t = new RangeTree<string>();
+    for (let i = 0; i < 200; i++) t.store(i * 10, i * 10 + 4, `e${i}`);
+    for (const addr of [0, 3, 5, 9, 10, 995, 1994, 1995, 5000]) {
+      t.locate(addr);
+      expect(t.locatedFloor).toBe(t.floor(addr));
+      const next = t.ceil(addr + 1);
+      expect(t.locatedNext).toBe(next);
+    }
+    const empty = new RangeTree<string>();
+    empty.locate(7);
+    expect([empty.locatedFloor, empty.locatedNext]).toEqual([null, null]);
+  });
+});
