@@ -5,8 +5,9 @@
  * Replays each trace, prints the first mismatch of every failing one, and
  * ends with "N passed, M failed".  Exit status: 0 when every trace passed,
  * 2 when some input was malformed (bad JSON, unknown op, unknown VMA id, ...),
- * 1 otherwise.  With --timing, prints "timing: ops N elapsed_ns T" per trace,
- * T being the time spent in the operations alone.
+ * 1 otherwise.  With --timing, stdout carries only one line per trace,
+ * "timing: ops N elapsed_ns T", T being the time spent in the operations
+ * alone; mismatches and the summary then go to stderr.
  */
 
 import { collectTraceFiles, describeResult, replayFile, type TraceResult } from '../trace/replay';
@@ -45,6 +46,9 @@ export function runReplay(paths: readonly string[], opts: ReplayCommandOptions):
       if (r.status === 'bad-input') {
         badInput++;
         opts.err(describeResult(r));
+      } else if (opts.timing) {
+        /* With --timing, stdout carries only the timing lines. */
+        opts.err(describeResult(r));
       } else {
         opts.out(describeResult(r));
       }
@@ -77,6 +81,6 @@ export function replayMain(argv: readonly string[]): number {
   const out = (l: string): void => void process.stdout.write(`${l}\n`);
   const err = (l: string): void => void process.stderr.write(`${l}\n`);
   const summary = runReplay(paths, { timing, verbose, out, err });
-  out(`${summary.passed} passed, ${summary.failed} failed`);
+  (timing ? err : out)(`${summary.passed} passed, ${summary.failed} failed`);
   return replayExitCode(summary);
 }
