@@ -36,7 +36,7 @@ export interface FuzzCampaignOptions {
 
 /** The default campaign: about a minute on the machines this project runs on. */
 export const DEFAULT_CAMPAIGN: FuzzCampaignOptions = {
-  runs: 50000,
+  runs: 70000,
   commands: 80,
   seed: 20261121,
   scenarios: 60000,
