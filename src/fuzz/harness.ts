@@ -323,7 +323,9 @@ function reportFailure(
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
     why,
     regressionFile ? `regression trace written to ${regressionFile} (replay: vma-harness replay ${regressionFile})` : '',
-    `reproduce: vma-harness fuzz --${kind === 'fuzz' ? 'sequences' : 'scenarios'}-only --seed ${details.seed} --path "${path}"`,
+    kind === 'fuzz'
+      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"`
+      : `reproduce: vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`,
   ]
     .filter(Boolean)
     .join('\n');
