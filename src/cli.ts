@@ -12,7 +12,8 @@ Usage:
   vma-harness run          the main job (npm start): replay every trace under fixtures/,
                            then run the default fuzz campaign
   vma-harness fuzz [--runs N] [--commands M] [--seed S] [--scenarios K] [--sweep K]
-                   [--path P] [--sequences-only | --scenarios-only] [--regressions DIR]
+                   [--path P [--replay-path R]] [--sequences-only | --scenarios-only]
+                   [--regressions DIR]
                            property-based fuzzing against the reference model; a shrunk
                            failure is written as a regression trace under fixtures/regressions/
   vma-harness replay [--timing] [--verbose] <file-or-dir>...

@@ -3,8 +3,8 @@
  * `vma-harness fuzz`: the fuzz campaign.
  *
  *   vma-harness fuzz [--runs N] [--commands M] [--seed S] [--scenarios K]
- *                    [--sweep K] [--path P] [--sequences-only | --scenarios-only]
- *                    [--regressions DIR]
+ *                    [--sweep K] [--path P [--replay-path R]]
+ *                    [--sequences-only | --scenarios-only] [--regressions DIR]
  *
  * Three phases: merge scenarios (small layouts built around one merge
  * decision), random command sequences (fc.commands, up to M commands each,
@@ -29,6 +29,7 @@ export interface FuzzCampaignOptions {
   scenarios: number;
   sweep: number;
   path?: string;
+  replayPath?: string;
   sequences: boolean;
   scenariosPhase: boolean;
   regressionDir: string;
@@ -75,6 +76,10 @@ function parseArgs(argv: readonly string[]): FuzzCampaignOptions | string {
       case '--path':
         if (argv[i + 1] === undefined) return '--path needs a value';
         o.path = argv[++i];
+        break;
+      case '--replay-path':
+        if (argv[i + 1] === undefined) return '--replay-path needs a value';
+        o.replayPath = argv[++i];
         break;
       case '--regressions':
         if (argv[i + 1] === undefined) return '--regressions needs a directory';
@@ -133,7 +138,7 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
     }
   };
 
-  const common = { seed: o.seed, path: o.path, regressionDir: o.regressionDir };
+  const common = { seed: o.seed, path: o.path, replayPath: o.replayPath, regressionDir: o.regressionDir };
   if (o.scenariosPhase) {
     phase(`Merge scenarios (seed ${o.seed}):`, o.scenarios, (onRun) =>
       runScenarioFuzz({ ...common, runs: o.scenarios, commands: 0, onRun }),

@@ -172,6 +172,8 @@ export interface FuzzOptions {
   readonly seed: number;
   /** fast-check replay path (with the seed of the failing campaign). */
   readonly path?: string;
+  /** fc.commands' own replay path, needed with `path` to replay a sequence. */
+  readonly replayPath?: string;
   /** Where to write a regression trace on failure (null: do not write). */
   readonly regressionDir: string | null;
   /** Called after each run. */
@@ -199,9 +201,10 @@ export function fuzzProperty(
   stats: FuzzStats,
   commands: number,
   onRun?: (stats: FuzzStats) => void,
+  replayPath?: string,
 ): fc.IPropertyWithHooks<[Iterable<fc.Command<FuzzModelState, FuzzReal>>]> {
   const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
-  return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max' }), (cmds) => {
+  return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath }), (cmds) => {
     const sys = new FuzzSystem(stats);
     try {
       fc.modelRun(() => ({ model: { model: new VmaModel() }, real: { sys } }), cmds);
@@ -245,12 +248,15 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
 /** Run a campaign: `runs` sequences of up to `commands` commands. */
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fuzzProperty(stats, opts.commands, opts.onRun);
+  const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath);
   const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
   if (!details.failed || !details.counterexample) return { stats, failure: null };
   const [cmds] = details.counterexample;
   const { steps, error } = replayCommands(cmds);
-  return { stats, failure: reportFailure('fuzz', details, steps, error, opts) };
+  /* fc.commands prints its own replay path in the counterexample. */
+  const rp = /replayPath=("(?:[^"\\]|\\.)*")/.exec(String(cmds));
+  const replayPath = rp ? (JSON.parse(rp[1]) as string) : undefined;
+  return { stats, failure: reportFailure('fuzz', details, steps, error, opts, replayPath) };
 }
 
 /** Run `runs` merge scenarios (see scenarios.ts). */
@@ -302,6 +308,7 @@ function reportFailure(
   steps: TraceStep[],
   error: unknown,
   opts: FuzzOptions,
+  replayPath?: string,
 ): FuzzFailureReport {
   const digest = createHash('sha1')
     .update(steps.map((st) => formatStep({ ...st, expect: undefined })).join('\n'))
@@ -324,7 +331,8 @@ function reportFailure(
     why,
     regressionFile ? `regression trace written to ${regressionFile} (replay: vma-harness replay ${regressionFile})` : '',
     kind === 'fuzz'
-      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"`
+      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
+        (replayPath ? ` --replay-path "${replayPath}"` : '')
       : `reproduce: vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`,
   ]
     .filter(Boolean)
