@@ -11,14 +11,14 @@
  */
 
 import fc from 'fast-check';
-import { PAGE_SIZE, VM_EXEC, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE } from '../vma_internal/constants';
+import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE } from '../vma_internal/constants';
 import type { AnonId, ChainLength, FileId, TraceStep, VmOpsKind } from '../trace/types';
 import { FUZZ_BASE } from './intents';
 import { VmaModel } from './model';
 
 const P = PAGE_SIZE;
 const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
-const FLAGS = [F0, F0, F0, F0 | VM_EXEC, F0 | VM_IO];
+const FLAGS = [F0, F0 | VM_EXEC, F0 | VM_IO, VM_READ | VM_MAYREAD | VM_MAYWRITE, F0 | VM_ACCOUNT];
 
 interface VmaSpec {
   pages: number;
@@ -42,31 +42,97 @@ export interface MergeScenario {
   readonly failPrealloc: boolean;
 }
 
-const vmaSpec = fc.record({
-  pages: fc.integer({ min: 1, max: 3 }),
-  flags: fc.nat({ max: FLAGS.length - 1 }),
-  pgoffShift: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: -2, max: 2 }), weight: 1 }),
-  anon: fc.nat({ max: 2 }),
-  chain: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.nat({ max: 2 }), weight: 1 }),
-  ops: fc.nat({ max: 2 }),
-  file: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.constant(1), weight: 1 }),
-});
-
 /* A value three times out of four, otherwise anything. */
 const often = (v: boolean): fc.Arbitrary<boolean> =>
   fc.oneof({ arbitrary: fc.constant(v), weight: 2 }, { arbitrary: fc.boolean(), weight: 1 });
 const gap = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 });
 
-export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
-  return fc.record({
-    present: fc.tuple(often(true), often(true), often(true)),
-    gaps: fc.tuple(gap, gap),
-    vmas: fc.tuple(vmaSpec, vmaSpec, vmaSpec),
-    op: fc.nat({ max: 9 }),
-    x: fc.nat({ max: 7 }),
-    y: fc.nat({ max: 7 }),
-    failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+/*
+ * The three VMAs start out alike (so that everything could merge) and then
+ * get a few differences, each in one attribute of one of them: merge
+ * decisions hinge on exactly such differences.
+ */
+const perturbation = fc.record({
+  target: fc.nat({ max: 2 }),
+  /* 0 anon_vma, 1 chain length, 2 vm_ops, 3 flags, 4 pgoff, 5 file, 6 size */
+  kind: fc.nat({ max: 6 }),
+  value: fc.nat({ max: 2 }),
+});
+
+/* anon_vma ids of prev, middle and next (0: none) the layouts start from. */
+const ANON_PATTERNS: readonly [number, number, number][] = [
+  [0, 0, 0],
+  [1, 0, 2],
+  [1, 0, 0],
+  [0, 0, 1],
+  [0, 1, 0],
+  [1, 1, 1],
+  [1, 0, 1],
+  [2, 1, 0],
+];
+
+function specs(
+  base: { flags: number; file: number; chain: number; ops: number; anon: number },
+  perturb: readonly { target: number; kind: number; value: number }[],
+): [VmaSpec, VmaSpec, VmaSpec] {
+  const anon = ANON_PATTERNS[base.anon % ANON_PATTERNS.length];
+  const one = (k: number): VmaSpec => ({
+    pages: 2,
+    flags: base.flags,
+    pgoffShift: 0,
+    anon: anon[k],
+    chain: base.chain,
+    ops: base.ops,
+    file: base.file,
   });
+  const out: [VmaSpec, VmaSpec, VmaSpec] = [one(0), one(1), one(2)];
+  for (const p of perturb) {
+    const v = out[p.target];
+    switch (p.kind) {
+      case 0:
+        v.anon = p.value + 1;
+        break;
+      case 1:
+        v.chain = p.value;
+        break;
+      case 2:
+        v.ops = p.value;
+        break;
+      case 3:
+        v.flags = (base.flags + 1 + p.value) % FLAGS.length;
+        break;
+      case 4:
+        v.pgoffShift = p.value - 1;
+        break;
+      case 5:
+        v.file = p.value;
+        break;
+      default:
+        v.pages = 1 + p.value;
+    }
+  }
+  return out;
+}
+
+export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
+  return fc
+    .record({
+      present: fc.tuple(often(true), often(true), often(true)),
+      gaps: fc.tuple(gap, gap),
+      base: fc.record({
+        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat({ max: FLAGS.length - 1 }), weight: 1 }),
+        file: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.constant(1), weight: 1 }),
+        chain: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.nat({ max: 2 }), weight: 1 }),
+        ops: fc.nat({ max: 1 }),
+        anon: fc.nat({ max: ANON_PATTERNS.length - 1 }),
+      }),
+      perturb: fc.array(perturbation, { maxLength: 3 }),
+      op: fc.nat({ max: 9 }),
+      x: fc.nat({ max: 7 }),
+      y: fc.nat({ max: 7 }),
+      failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+    })
+    .map(({ base, perturb, ...rest }) => ({ ...rest, vmas: specs(base, perturb) }));
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
@@ -112,7 +178,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
   const prevSeg = pr ? model.segs.find((s) => s.start === pr[0]) : undefined;
   const nextSeg = nx ? model.segs.find((s) => s.start === nx[0]) : undefined;
   /* Flags for the operation: a neighbour's, mostly. */
-  const flags = sc.y % 3 === 0 ? FLAGS[sc.x % FLAGS.length] : ((sc.y % 3 === 1 ? prevSeg : nextSeg) ?? prevSeg ?? nextSeg)?.flags ?? F0;
+  const flags = sc.y === 0 ? FLAGS[sc.x % FLAGS.length] : ((sc.y % 2 === 1 ? prevSeg : nextSeg) ?? prevSeg ?? nextSeg)?.flags ?? F0;
   const midPages = mid ? (mid[1] - mid[0]) / P : 0;
 
   switch (sc.op) {
