@@ -32,13 +32,8 @@ export interface TraceResult {
   readonly elapsedNs: bigint;
 }
 
-export interface ReplayOptions {
-  /** Keep going after the first mismatch (report only the first anyway). */
-  readonly continueAfterMismatch?: boolean;
-}
-
 /** Replay a parsed trace. */
-export function replayTrace(trace: Trace, source: string, _opts: ReplayOptions = {}): TraceResult {
+export function replayTrace(trace: Trace, source: string): TraceResult {
   const world = new TraceWorld();
   let elapsed = 0n;
   let i = 0;
@@ -73,7 +68,7 @@ export function replayTrace(trace: Trace, source: string, _opts: ReplayOptions =
 }
 
 /** Read, parse and replay one file; parse errors become bad-input results. */
-export function replayFile(path: string, opts: ReplayOptions = {}): TraceResult {
+export function replayFile(path: string): TraceResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -90,7 +85,7 @@ export function replayFile(path: string, opts: ReplayOptions = {}): TraceResult 
     }
     throw err;
   }
-  return replayTrace(trace, path, opts);
+  return replayTrace(trace, path);
 }
 
 /** The trace files named by paths: files as given, directories searched for *.json. */
