@@ -12,6 +12,8 @@
  *    negative numbers;
  *  - goto-based error unwinding is written as nested blocks or early
  *    returns that run the same cleanup in the same order;
+ *  - vm_area_alloc()/vm_area_dup() cannot fail in the harness (nor here), so
+ *    the NULL checks after them are left out;
  *  - validate_mm() and the CONFIG_DEBUG_VM_MAPLE_TREE blocks run only when
  *    that option is switched on (kconfig), as they are compiled out of the
  *    harness.
@@ -1594,7 +1596,7 @@ export function vma_modify_flags_uffd(
 
   vmg.flags = new_flags;
   vmg.uffd_ctx = new_ctx;
-  if (give_up_on_oom) vmg.give_up_on_oom = true;
+  vmg.give_up_on_oom = give_up_on_oom;
 
   return vma_modify(vmg);
 }
