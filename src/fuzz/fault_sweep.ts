@@ -84,7 +84,7 @@ function scenario(rnd: () => number, op: TraceOpName, length: number): { prefix:
   const prefix: TraceStep[] = [];
   for (let tries = 0; prefix.length < length && tries < length * 20; tries++) {
     const i = randomIntent(rnd);
-    if (i.op === 'fail_prealloc') continue;
+    if (i.op === 'fail_prealloc' || i.op === 'inject' || i.op === 'set_max_map_count') continue;
     const s = resolveIntent(i, model);
     if (!s) continue;
     model.apply(s);

@@ -32,6 +32,8 @@ import {
 } from '../vma_internal/constants';
 import type { AnonId, ChainLength, FileId, TraceOpName, TraceStep, VmOpsKind } from '../trace/types';
 import type { Seg, VmaModel } from './model';
+import { STACK_GUARD_GAP } from './model/growth';
+import { resolveExt, type Window } from './intents_ext';
 
 /** Start of the address window the fuzzer works in (as in the oracle traces). */
 export const FUZZ_BASE = 0x100000;
@@ -74,6 +76,15 @@ export const OP_WEIGHTS: readonly [TraceOpName, number][] = [
   ['set_ops', 3],
   ['merge_extend', 2],
   ['fail_prealloc', 2],
+  ['brk', 4],
+  ['vm_unmapped_area', 3],
+  ['expand_stack', 4],
+  ['modify_flags_uffd', 4],
+  ['modify_name', 3],
+  ['modify_policy', 3],
+  ['find_mergeable_anon_vma', 2],
+  ['vm_munmap', 3],
+  ['take_all_locks', 1],
 ];
 
 export interface Intent {
@@ -101,6 +112,9 @@ export function intentArbitrary(): fc.Arbitrary<Intent> {
 const P = PAGE_SIZE;
 const pageAddr = (n: number): number => FUZZ_BASE + (n % FUZZ_PAGES) * P;
 const WINDOW_END = FUZZ_BASE + FUZZ_PAGES * P;
+/** Where stacks go: a guard gap and four pages above the window, so that expand_stack can reach its guard gap's edge. */
+export const STACK_AREA = WINDOW_END + STACK_GUARD_GAP + 4 * P;
+const WINDOW: Window = { base: FUZZ_BASE, end: WINDOW_END, stackArea: STACK_AREA };
 
 /* The free gap a page falls in (or the one after the VMA it falls in). */
 function gapAt(model: VmaModel, addr: number): [number, number] | null {
@@ -256,8 +270,11 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
     }
     case 'mmap': {
       const v = pickVma(model, i.a);
-      const addr = v && i.b % 2 ? v.start + (i.c % vmaPages(v)) * P : pageAddr(i.c);
-      const len = Math.min(1 + (i.d % 6), (WINDOW_END - addr) / P) * P;
+      const flags = FLAG_PALETTE[i.flags % FLAG_PALETTE.length];
+      /* A stack mostly goes to the stack area, far enough from the window for its guard gap. */
+      const stack = (flags & VM_GROWSDOWN) !== 0n && i.a % 4 !== 0;
+      const addr = stack ? STACK_AREA + (i.c % 12) * P : v && i.b % 2 ? v.start + (i.c % vmaPages(v)) * P : pageAddr(i.c);
+      const len = (stack ? 1 + (i.d % 4) : Math.min(1 + (i.d % 6), (WINDOW_END - addr) / P)) * P;
       if (len <= 0) return null;
       const prev = model.before(addr);
       const next = model.after(addr + len);
@@ -265,7 +282,7 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
         op: 'mmap',
         addr,
         len,
-        flags: flagsFor(i, prev),
+        flags: stack ? (prev && prev.flags & VM_GROWSDOWN && i.d % 3 ? prev.flags : flags) : flagsFor(i, prev),
         pgoff: pgoffFor(i, addr, addr + len, prev, next),
         file: i.a % 4 === 3 ? ((1 + (i.b % 4)) as FileId) : (prev?.file ?? null),
       };
@@ -314,7 +331,6 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
       /* Switch it on only briefly: most of these switch it off. */
       return { op: 'fail_prealloc', value: model.faults.failPrealloc ? i.a % 4 === 0 : i.a % 2 === 0 };
     default:
-      /* Operations the model does not predict yet are never generated. */
-      return null;
+      return resolveExt(i.op, i, model, WINDOW);
   }
 }
