@@ -87,7 +87,8 @@ export class FuzzSystem {
     const w = this.world;
     w.endStep();
     const before = snapshotVmas();
-    const rowsBefore = w.vmaRows();
+    /* The layout before this command is what the previous one left (for diagrams). */
+    const rowsBefore = this.lastExpect?.vmas ?? [];
     const index = this.steps.length;
     this.steps.push(step);
 

@@ -85,6 +85,8 @@ export const OP_WEIGHTS: readonly [TraceOpName, number][] = [
   ['find_mergeable_anon_vma', 2],
   ['vm_munmap', 3],
   ['take_all_locks', 1],
+  ['inject', 4],
+  ['set_max_map_count', 2],
 ];
 
 export interface Intent {

@@ -24,6 +24,9 @@ function show(v: unknown): string {
 }
 
 function same(a: unknown, b: unknown): boolean {
+  /* Most cells are strings, numbers, booleans or null: no need to serialise them. */
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

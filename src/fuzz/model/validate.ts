@@ -15,7 +15,7 @@ import type { TraceStep } from '../../trace/types';
 import { STACK_GUARD_GAP, MMAP_MIN_ADDR } from './growth';
 import { SPECIAL } from './merge';
 import { ModelRefusal, type Seg } from './state';
-import type { VmaModel } from './index';
+import type { VmaModel } from '../model';
 
 /** Why a step cannot be run, or null when it can. */
 export type Invalid = string | null;

@@ -13,7 +13,7 @@
  * failures it meets, how the page counters move.  From that it predicts a
  * complete TraceExpect for the step.
  *
- * The rules live by the kernel's seams, one module each:
+ * The rules live by the kernel's seams, one module each under model/:
  *   merge.ts       merge rules, expand, split, vma_modify
  *   unmap.ts       munmap, vm_munmap, mmap (gathering, aborting)
  *   growth.ts      brk and stack expansion (the guard gap)
@@ -27,19 +27,19 @@
  * (tests/fuzz/model_oracle.test.ts), never against the port.
  */
 
-import { ENOMEM } from '../../vma_internal/constants';
-import { toHex } from '../../trace/hex';
-import type { AnonFlags, TraceExpect, TraceStep, VmaRow } from '../../trace/types';
-import { brk, expandStack } from './growth';
-import { unmappedArea } from './gap';
-import { findMergeableAnonVma, takeAllLocks } from './locks';
-import { expand, mergeExisting, mergeNew, modify, split, type Proposal } from './merge';
-import { ModelRefusal, ModelState, pages, type Seg } from './state';
-import { mmap, munmap, vmMunmap } from './unmap';
-import { validateStep, type Invalid, type ValidateOptions } from './validate';
+import { ENOMEM } from '../vma_internal/constants';
+import { toHex } from '../trace/hex';
+import type { AnonFlags, TraceExpect, TraceStep, VmaRow } from '../trace/types';
+import { brk, expandStack } from './model/growth';
+import { unmappedArea } from './model/gap';
+import { findMergeableAnonVma, takeAllLocks } from './model/locks';
+import { expand, mergeExisting, mergeNew, modify, split, type Proposal } from './model/merge';
+import { ModelRefusal, ModelState, pages, type Seg } from './model/state';
+import { mmap, munmap, vmMunmap } from './model/unmap';
+import { validateStep, type Invalid, type ValidateOptions } from './model/validate';
 
-export { ModelRefusal, type Seg } from './state';
-export type { Invalid, ValidateOptions } from './validate';
+export { ModelRefusal, type Seg } from './model/state';
+export type { Invalid, ValidateOptions } from './model/validate';
 
 export class VmaModel extends ModelState {
   /** A deep copy (for trying a step without committing to it). */
