@@ -16,7 +16,7 @@
  */
 
 import { join } from 'node:path';
-import { faultSweep } from '../fuzz/fault_sweep';
+import { faultSweep, SWEEP_OPS } from '../fuzz/fault_sweep';
 import { FuzzStats, runFuzz, runScenarioFuzz, type FuzzResult } from '../fuzz/harness';
 import { MergeCoverage } from '../fuzz/coverage';
 import { fixturesDir } from './main_job';
@@ -153,14 +153,15 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
   if (o.sweep > 0) {
     write(`Fault sweep (seed ${o.seed}, ${o.sweep} layouts per operation):\n`);
     let done = 0;
-    const total = o.sweep * 11;
+    const total = o.sweep * SWEEP_OPS.length;
     const sw = faultSweep(o.seed, o.sweep, () => {
       done++;
       if (tty && done % 5 === 0) write(`\r${progressLine(done, total)}`);
     });
     if (tty) write('\r\x1b[K');
     sweepRuns = sw.faultRuns;
-    write(`  ${sw.scenarios} layouts, ${sw.faultRuns} runs with a failing preallocation${sw.failures.length ? ', FAILED' : ''}\n`);
+    coverage.merge(sw.coverage);
+    write(`  ${sw.scenarios} layouts, ${sw.faultRuns} runs with an injected failure${sw.failures.length ? ', FAILED' : ''}\n`);
     for (const f of sw.failures.slice(0, 5)) {
       failures.push(f);
       write(`${f}\n`);
@@ -171,7 +172,7 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
   write(`\nFuzz summary (${secs} s):\n`);
   write(`  runs: ${runs}   commands executed: ${commands}   invariant checks: ${checks}   fault-sweep runs: ${sweepRuns}\n`);
   write(`  merge cases hit:\n`);
-  for (const [c, n] of coverage.counts) write(`    ${c.padEnd(30)} ${n}\n`);
+  for (const [c, n] of coverage.rows()) write(`    ${c.padEnd(52)} ${n}\n`);
   const missing = coverage.missing();
   if (missing.length) write(`  merge cases NOT reached: ${missing.join(', ')}\n`);
   write(`  failures: ${failures.length}\n`);

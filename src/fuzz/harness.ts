@@ -23,7 +23,7 @@ import { TraceWorld } from '../trace/world';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, snapshotVmas } from './invariants';
+import { checkInvariants, checkIteratorAfterAbort, snapshotVmas } from './invariants';
 import { VmaModel } from './model';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
@@ -68,10 +68,26 @@ function describeFailure(
 /*
  * Invariant families checked after every command: agreement with the model
  * (layout, values, identities, refcounts, write marks, frees, anon marks,
- * warnings), tree shape, refcount of reachable VMAs, detached frees, no
- * leak, write-locking of changed VMAs, validate_mm(), map_count, no WARN.
+ * the mm's page counters, warnings), tree shape, refcount of reachable
+ * VMAs, detached frees, no leak, write-locking of changed VMAs,
+ * validate_mm(), map_count, no WARN, and after a merge's abort path the
+ * iterator's position.
  */
-export const INVARIANT_FAMILIES = 9;
+export const INVARIANT_FAMILIES = 10;
+
+/*
+ * A merge that failed on vma_merge_existing_range()'s abort path must leave
+ * the trace's iterator on the VMA being modified, so that the next VMA it
+ * yields is the one after it (in the model's layout after the step).
+ */
+function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): string | null {
+  if (!model.paths.includes('err:vma_merge_existing_range:abort')) return null;
+  if (!('start' in step) || !('vma' in step)) return null;
+  const middle = model.containing(step.start);
+  if (!middle) return null;
+  const next = model.after(middle.end);
+  return checkIteratorAfterAbort(w.vmi, next === null ? null : next.id);
+}
 
 /** The port under test, with the steps it has run. */
 export class FuzzSystem {
@@ -103,7 +119,10 @@ export class FuzzSystem {
     }
     this.lastExpect = actual;
     const expected = model.apply(step);
+    this.stats.coverage.recordPaths(model.paths);
     const violations = checkInvariants(w.mm, before, actual);
+    const iter = iteratorAfterAbort(step, model, w);
+    if (iter) violations.push(iter);
     const mismatch = compareExpect(expected, actual);
     if (mismatch) {
       /* Say whether the memory differs page by page, or only its cut into VMAs. */

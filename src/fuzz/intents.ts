@@ -57,6 +57,7 @@ export const FLAG_PALETTE: readonly bigint[] = [
   RW | VM_MIXEDMAP,
   RW | VM_GROWSDOWN,
   VM_READ | VM_EXEC | VM_MAYREAD,
+  RW | VM_GROWSDOWN | VM_LOCKED,
 ];
 
 /** The operations, with how often each is drawn. */

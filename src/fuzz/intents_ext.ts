@@ -15,7 +15,7 @@
  */
 
 import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SEALED } from '../vma_internal/constants';
-import { INJECT_POINTS, type InjectPointName, type NameId, type TraceStep } from '../trace/types';
+import { INJECT_POINTS, type AnonId, type InjectPointName, type NameId, type TraceStep } from '../trace/types';
 import { DEFAULT_MAX_MAP_COUNT } from './model/faults';
 import { STACK_GUARD_GAP } from './model/growth';
 import { SPECIAL } from './model/merge';
@@ -133,8 +133,16 @@ export function resolveExt(op: TraceStep['op'], i: Choices, model: VmaModel, w: 
     case 'expand_stack': {
       /* Mostly a stack; an address at its guard gap's edge, near it, or next to the VMA below. */
       const stacks = segs.filter((s) => s.flags & VM_GROWSDOWN);
-      const v = stacks.length && i.a % 6 !== 0 ? stacks[i.a % stacks.length] : anyVma();
+      /* With anon_vma_prepare() about to fail, a stack without anon_vma is the interesting one. */
+      const prepareFails = model.faults.armedAt('anon_vma_prepare')?.after === 0;
+      const bare = prepareFails ? stacks.filter((s) => s.anon === null) : [];
+      const pool = bare.length ? bare : stacks;
+      const v = pool.length && i.a % 6 !== 0 ? pool[i.a % pool.length] : anyVma();
       if (!v) return null;
+      /* A stack needs an anon_vma first (the harness cannot make one): give it one. */
+      if (v.flags & VM_GROWSDOWN && v.anon === null && !prepareFails && i.d % 4 !== 0) {
+        return { op: 'set_anon', vma: v.id, anon: (1 + (i.d % 8)) as AnonId, chain: 1 };
+      }
       const below = model.below(v);
       const floor = below ? below.end : w.base;
       const edge = floor + STACK_GUARD_GAP;
@@ -187,7 +195,7 @@ export function resolveExt(op: TraceStep['op'], i: Choices, model: VmaModel, w: 
     case 'set_max_map_count': {
       /* Right at the current count (splits refused), one above, one below, or back to the default. */
       const n = model.mapCount;
-      const values = [n, n + 1, Math.max(0, n - 1), DEFAULT_MAX_MAP_COUNT];
+      const values = [n, DEFAULT_MAX_MAP_COUNT, n + 1, DEFAULT_MAX_MAP_COUNT, Math.max(0, n - 1), DEFAULT_MAX_MAP_COUNT];
       return { op: 'set_max_map_count', value: pick(values, i.a) };
     }
     default:

@@ -77,9 +77,13 @@ export class VmaModel extends ModelState {
     switch (step.op) {
       case 'alloc_and_link': {
         e.vma = null;
-        if (f.fails('vm_area_alloc')) break;
+        if (f.fails('vm_area_alloc')) {
+          this.took('err:alloc_and_link:vm_area_alloc');
+          break;
+        }
         const id = this.alloc();
         if (f.preallocFails()) {
+          this.took('err:vma_link:vma_iter_prealloc');
           this.free(id);
           break;
         }
@@ -179,7 +183,7 @@ export class VmaModel extends ModelState {
       case 'shrink': {
         const s = this.need(step.vma);
         if (f.preallocFails()) {
-          e.err = -ENOMEM;
+          e.err = this.failed('err:vma_shrink:vma_iter_prealloc', -ENOMEM);
           break;
         }
         this.write(s);
@@ -273,13 +277,13 @@ export class VmaModel extends ModelState {
     }
     e.vma = null;
     if (f.fails('vm_area_dup')) {
-      this.took('copy:dup_failed');
+      this.took('err:copy_vma:vm_area_dup');
       return;
     }
     const id = this.alloc();
     const neu: Seg = { ...src, id, start: addr, end: addr + len, pgoff, chain: 0, chainAnon: null };
     if (src.chain > 0 && f.fails('anon_vma_clone')) {
-      this.took('copy:clone_failed');
+      this.took('err:copy_vma:anon_vma_clone');
       this.free(id);
       return;
     }
@@ -287,6 +291,7 @@ export class VmaModel extends ModelState {
     if (f.preallocFails()) {
       /* The harness's unlink_anon_vmas() dereferences the anon_vma. */
       if (neu.anon === null) throw new ModelRefusal('the harness crashes unlinking a copy without anon_vma');
+      this.took('err:copy_vma:vma_link');
       this.mark(neu.anon, 1);
       this.free(id);
       return;

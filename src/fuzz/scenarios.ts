@@ -11,14 +11,56 @@
  */
 
 import fc from 'fast-check';
-import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE } from '../vma_internal/constants';
-import type { AnonId, ChainLength, FileId, TraceStep, VmOpsKind } from '../trace/types';
+import {
+  PAGE_SIZE,
+  VM_ACCOUNT,
+  VM_EXEC,
+  VM_IO,
+  VM_LOCKED,
+  VM_MAYEXEC,
+  VM_MAYREAD,
+  VM_MAYWRITE,
+  VM_READ,
+  VM_WRITE,
+} from '../vma_internal/constants';
+import type { AnonId, ChainLength, FileId, NameId, TraceOpName, TraceStep, VmOpsKind } from '../trace/types';
 import { FUZZ_BASE } from './intents';
-import { VmaModel } from './model';
+import { VmaModel, type Seg } from './model';
+import { VM_DONTDUMP, VM_UFFD_MISSING, VM_UFFD_WP } from './model/validate';
 
 const P = PAGE_SIZE;
 const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
-const FLAGS = [F0, F0 | VM_EXEC, F0 | VM_IO, VM_READ | VM_MAYREAD | VM_MAYWRITE, F0 | VM_ACCOUNT];
+/* What brk gives its VMAs (with no flags from the caller). */
+const HEAP = F0 | VM_MAYEXEC | VM_ACCOUNT;
+const FLAGS = [
+  F0,
+  F0 | VM_EXEC,
+  F0 | VM_IO,
+  VM_READ | VM_MAYREAD | VM_MAYWRITE,
+  F0 | VM_ACCOUNT,
+  F0 | VM_UFFD_MISSING,
+  F0 | VM_DONTDUMP,
+  HEAP,
+];
+/* Operations a scenario ends with (index: MergeScenario.op). */
+const OP_COUNT = 14;
+
+/** Which values of MergeScenario.op end a scenario with each operation. */
+export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> = {
+  merge_existing: [0],
+  modify_flags: [1],
+  merge_new: [2, 3],
+  expand: [4],
+  merge_extend: [5],
+  copy_vma: [6],
+  mmap: [7],
+  munmap: [8],
+  split: [9],
+  modify_flags_uffd: [10],
+  modify_name: [11],
+  modify_policy: [12],
+  brk: [13],
+};
 
 interface VmaSpec {
   pages: number;
@@ -127,7 +169,7 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
         anon: fc.nat({ max: ANON_PATTERNS.length - 1 }),
       }),
       perturb: fc.array(perturbation, { maxLength: 3 }),
-      op: fc.nat({ max: 9 }),
+      op: fc.nat({ max: OP_COUNT - 1 }),
       x: fc.nat({ max: 7 }),
       y: fc.nat({ max: 7 }),
       failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
@@ -251,6 +293,50 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       } else {
         push({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
       }
+      break;
+    }
+    case 10:
+    case 11:
+    case 12: {
+      /* The vma_modify family over middle: userfaultfd, madvise/anon name, mempolicy. */
+      if (midId === undefined || !mid) break;
+      const m = model.byId(midId) as Seg;
+      const kind = sc.x % 4;
+      const s = kind >= 2 ? mid[0] + Math.min(midPages - 1, 1) * P : mid[0];
+      const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
+      const range = { vma: midId, start: s, end: Math.min(e, mid[1]) };
+      if (sc.op === 12) {
+        push({ op: 'modify_policy', ...range });
+        break;
+      }
+      /* Take a neighbour's flags when they differ only in the bits the caller changes. */
+      const bits = sc.op === 10 ? VM_UFFD_MISSING | VM_UFFD_WP : VM_DONTDUMP;
+      const bit = sc.op === 10 ? VM_UFFD_MISSING : VM_DONTDUMP;
+      let like = [prevSeg, nextSeg].find((n) => n && n.flags !== m.flags && ((n.flags ^ m.flags) & ~bits) === 0n);
+      /* No neighbour differs by the bit yet: give one the bit first, so that the operation can merge with it. */
+      const twin = (sc.x % 2 ? nextSeg : prevSeg) ?? prevSeg ?? nextSeg;
+      if (!like && twin && twin.flags === m.flags && sc.y % 4 !== 0) {
+        const whole = { vma: twin.id, start: twin.start, end: twin.end, flags: twin.flags ^ bit };
+        if (push(sc.op === 10 ? { op: 'modify_flags_uffd', ...whole, give_up_on_oom: false } : { op: 'modify_name', ...whole, name: null })) like = twin;
+      }
+      const flags = sc.y % 4 !== 0 && like ? like.flags : m.flags ^ bit;
+      if (sc.op === 10) {
+        const whole = range.start === m.start && range.end === m.end;
+        push({ op: 'modify_flags_uffd', ...range, flags, give_up_on_oom: whole && sc.y % 2 === 1 });
+      } else {
+        push({ op: 'modify_name', ...range, flags, name: sc.y % 3 === 0 ? null : ((1 + (sc.y % 4)) as NameId) });
+      }
+      break;
+    }
+    case 13: {
+      /* brk grows the heap: prev (or middle) is the heap VMA, the break at its end. */
+      const heap = (sc.x % 2 ? (midId === undefined ? undefined : model.byId(midId)) : undefined) ?? prevSeg;
+      if (!heap) break;
+      const after = model.after(heap.end);
+      const room = ((after ? after.start : heap.end + 4 * P) - heap.end) / P - 1;
+      if (room < 1) break;
+      const brkFlags = [0n, 0n, VM_EXEC, VM_LOCKED][sc.y % 4];
+      push({ op: 'brk', start_brk: heap.start, addr: heap.end, len: (1 + (sc.x % room)) * P, flags: brkFlags });
       break;
     }
     default: {

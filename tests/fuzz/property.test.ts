@@ -32,11 +32,12 @@ test('merge scenarios agree with the model and keep every invariant', () => {
   expect(r.failure?.message ?? 'no failure').toBe('no failure');
 });
 
-test('fault sweep: every failing preallocation is reported and keeps its promises', () => {
-  const r = faultSweep(SEED, 20);
+test('fault sweep: the Nth call of every point each operation reaches fails, is reported and keeps its promises', () => {
+  const r = faultSweep(SEED, 12);
+  coverage.merge(r.coverage);
   expect(r.failures).toEqual([]);
-  expect(r.scenarios).toBeGreaterThan(100);
-  expect(r.faultRuns).toBeGreaterThan(50);
+  expect(r.scenarios).toBeGreaterThan(150);
+  expect(r.faultRuns).toBeGreaterThan(500);
 });
 
 test('the suite reaches every merge case', () => {

@@ -74,7 +74,10 @@ export function unmappedArea(m: ModelState, q: VmUnmappedAreaStep): number {
     const fits = (h: Hole): boolean => Math.min(h.end, high) - Math.max(h.start, low) >= size;
     if (!q.topdown) {
       const h = all.find(fits);
-      if (!h) return -ENOMEM;
+      if (!h) {
+        m.took('gap:none');
+        return -ENOMEM;
+      }
       let gap = Math.max(h.start, low) + q.start_gap;
       gap += subMask(q.align_offset, gap, q.align_mask);
       if (h.above && (h.above.flags & VM_GROWSDOWN) !== 0n) {
@@ -87,11 +90,15 @@ export function unmappedArea(m: ModelState, q: VmUnmappedAreaStep): number {
         low = h.below.end;
         continue;
       }
+      m.took('gap:bottom_up');
       return gap;
     }
     let h: Hole | undefined;
     for (let i = all.length - 1; i >= 0 && !h; i--) if (fits(all[i])) h = all[i];
-    if (!h) return -ENOMEM;
+    if (!h) {
+      m.took('gap:none');
+      return -ENOMEM;
+    }
     const gapEnd = Math.min(h.end, high);
     let gap = gapEnd - q.length;
     gap -= subMask(gap, q.align_offset, q.align_mask);
@@ -105,6 +112,7 @@ export function unmappedArea(m: ModelState, q: VmUnmappedAreaStep): number {
       high = h.below.start;
       continue;
     }
+    m.took('gap:top_down');
     return gap;
   }
 }

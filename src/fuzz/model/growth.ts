@@ -53,29 +53,26 @@ export function brk(m: ModelState, startBrk: number, addr: number, len: number, 
   const flags = callerFlags | BRK_FLAGS;
   const n = pages(len);
   const heap = heapVma(m, startBrk, addr);
-  if (m.faults.fails('may_expand_vm')) return -ENOMEM;
-  if (m.mapCount > m.faults.maxMapCount) {
-    m.took('brk:map_count');
-    return -ENOMEM;
-  }
-  if (m.faults.fails('security_vm_enough_memory_mm')) return -ENOMEM;
+  if (m.faults.fails('may_expand_vm')) return m.failed('err:do_brk_flags:may_expand_vm', -ENOMEM);
+  if (m.mapCount > m.faults.maxMapCount) return m.failed('err:do_brk_flags:max_map_count', -ENOMEM);
+  if (m.faults.fails('security_vm_enough_memory_mm')) return m.failed('err:do_brk_flags:security_vm_enough_memory_mm', -ENOMEM);
 
   let vma: Seg | null = null;
   if (heap && heap.end === addr) {
     const r = mergeNew(m, { start: addr, end: addr + len, pgoff: pages(addr), flags, file: null, anon: null }, heap, null, true);
-    if (r.state === 'ERROR_NOMEM') return -ENOMEM;
+    if (r.state === 'ERROR_NOMEM') return m.failed('err:do_brk_flags:vma_expand', -ENOMEM);
     vma = r.vma;
   }
   if (vma) {
     m.took('brk:expand');
   } else {
-    if (m.faults.fails('vm_area_alloc')) return -ENOMEM;
+    if (m.faults.fails('vm_area_alloc')) return m.failed('err:do_brk_flags:vm_area_alloc', -ENOMEM);
     const id = m.alloc();
     const neu: Seg = { id, start: addr, end: addr + len, pgoff: pages(addr), flags, anon: null, file: null, ops: 'none', chain: 0, chainAnon: null };
     m.write(neu);
     if (m.faults.fails('mas_store_gfp')) {
       m.free(id);
-      return -ENOMEM;
+      return m.failed('err:do_brk_flags:mas_store_gfp', -ENOMEM);
     }
     m.insert(neu);
     vma = neu;
@@ -114,9 +111,9 @@ export function expandStack(m: ModelState, stack: Seg, addr: number): number {
     m.took('stack:guard_gap');
     return -ENOMEM;
   }
-  if (m.faults.preallocFails()) return -ENOMEM;
+  if (m.faults.preallocFails()) return m.failed('err:expand_downwards:vma_iter_prealloc', -ENOMEM);
   if (stack.anon === null) {
-    if (m.faults.fails('anon_vma_prepare')) return -ENOMEM;
+    if (m.faults.fails('anon_vma_prepare')) return m.failed('err:expand_downwards:anon_vma_prepare', -ENOMEM);
     /* The harness's stub would allocate an anon_vma the trace cannot name. */
     throw new ModelRefusal('a stack without anon_vma gets one outside the eight');
   }
@@ -124,9 +121,9 @@ export function expandStack(m: ModelState, stack: Seg, addr: number): number {
   if (address >= stack.start) return 0;
   const grow = pages(stack.start - address);
   if (grow > stack.pgoff) return -ENOMEM;
-  if (m.faults.fails('may_expand_vm')) return -ENOMEM;
-  if (stack.flags & VM_LOCKED && m.faults.fails('mlock_future_ok')) return -ENOMEM;
-  if (m.faults.fails('security_vm_enough_memory_mm')) return -ENOMEM;
+  if (m.faults.fails('may_expand_vm')) return m.failed('err:acct_stack_growth:may_expand_vm', -ENOMEM);
+  if (stack.flags & VM_LOCKED && m.faults.fails('mlock_future_ok')) return m.failed('err:acct_stack_growth:mlock_future_ok', -ENOMEM);
+  if (m.faults.fails('security_vm_enough_memory_mm')) return m.failed('err:acct_stack_growth:security_vm_enough_memory_mm', -ENOMEM);
   if (stack.flags & VM_LOCKED) m.counters.locked += grow;
   statAccount(m, stack.flags, grow);
   stack.start = address;

@@ -31,8 +31,7 @@ export function takeAllLocks(m: ModelState): { err: number; locked: LockedSets }
   for (let pass = 0; pass < 4; pass++) {
     for (const s of m.segs) {
       if (m.faults.fails('signal_pending')) {
-        m.took('locks:interrupted');
-        return { err: -EINTR, locked: none };
+        return { err: m.failed('err:mm_take_all_locks:signal_pending', -EINTR), locked: none };
       }
       if (pass === 0) m.write(s);
       else if (pass === 2 && s.file !== null) files.add(s.file);
@@ -64,8 +63,13 @@ export function findMergeableAnonVma(m: ModelState, vma: Seg): AnonId | null {
   const next = m.segs.find((s) => s.start === vma.end);
   if (next) {
     const av = reusable(next, vma, next);
-    if (av !== null) return av;
+    if (av !== null) {
+      m.took('find_mergeable_anon_vma:next');
+      return av;
+    }
   }
   const prev = m.below(vma);
-  return prev ? reusable(prev, prev, vma) : null;
+  const av = prev ? reusable(prev, prev, vma) : null;
+  if (av !== null) m.took('find_mergeable_anon_vma:prev');
+  return av;
 }

@@ -110,7 +110,7 @@ export function expand(m: ModelState, middle: Seg, next: Seg | null, start: numb
     m.write(next);
     const d = dupAnon(m, middle, next);
     if (d === 'fail') {
-      m.took('expand:clone_failed');
+      m.took('err:vma_expand:dup_anon_vma');
       return 'clone_failed';
     }
     dup = d;
@@ -156,6 +156,7 @@ export function mergeNew(m: ModelState, p: Proposal, prev: Seg | null, next: Seg
   const out = expand(m, middle, next, start, end, pgoff);
   if (out === 'clone_failed') return { vma: null, state: 'NOMERGE' };
   if (out === 'nomem') return { vma: null, state: 'ERROR_NOMEM' };
+  m.took('merge:new');
   return { vma: middle, state: 'SUCCESS' };
 }
 
@@ -252,15 +253,17 @@ export function mergeExisting(
   }
   if (dup === 'fail') {
     /* Cloning the anon_vma failed: give up before anything moved. */
-    m.took('existing:clone_failed');
+    m.took('err:vma_merge_existing_range:abort');
+    if (giveUpOnOom) m.took('uffd:give_up_on_oom');
     return { vma: null, state: failed };
   }
   if (m.faults.preallocFails()) {
     if (dup) m.mark(dup.anon, 1);
-    if (giveUpOnOom) m.took('existing:give_up_on_oom');
+    if (giveUpOnOom) m.took('uffd:give_up_on_oom');
     return { vma: null, state: failed };
   }
   apply();
+  m.took('merge:existing');
   return { vma: target, state: 'SUCCESS' };
 }
 
@@ -270,23 +273,16 @@ export function mergeExisting(
  * map count limit applies.  Returns 0 or -ENOMEM.
  */
 export function split(m: ModelState, seg: Seg, addr: number, newBelow: boolean, checkMax: boolean): number {
-  if (checkMax && m.mapCount >= m.faults.maxMapCount) {
-    m.took('split:map_count');
-    return -ENOMEM;
-  }
-  if (m.faults.fails('vm_area_dup')) {
-    m.took('split:dup_failed');
-    return -ENOMEM;
-  }
+  if (checkMax && m.mapCount >= m.faults.maxMapCount) return m.failed('err:split_vma:max_map_count', -ENOMEM);
+  if (m.faults.fails('vm_area_dup')) return m.failed('err:__split_vma:vm_area_dup', -ENOMEM);
   const id = m.alloc();
   if (m.faults.preallocFails()) {
     m.free(id);
-    return -ENOMEM;
+    return m.failed('err:__split_vma:vma_iter_prealloc', -ENOMEM);
   }
   if (seg.chain > 0 && m.faults.fails('anon_vma_clone')) {
-    m.took('split:clone_failed');
     m.free(id);
-    return -ENOMEM;
+    return m.failed('err:__split_vma:anon_vma_clone', -ENOMEM);
   }
   const neu: Seg = { ...seg, id, chain: 0, chainAnon: null };
   m.mark(seg.anon, 0);

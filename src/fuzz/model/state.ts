@@ -158,6 +158,12 @@ export class ModelState {
     this.paths.push(path);
   }
 
+  /** Record an error path and return its error. */
+  failed(path: string, err: number): number {
+    this.paths.push(path);
+    return err;
+  }
+
   insert(s: Seg): void {
     let i = 0;
     while (i < this.segs.length && this.segs[i].start < s.start) i++;

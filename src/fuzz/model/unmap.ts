@@ -61,8 +61,7 @@ function gather(m: ModelState, first: Seg, start: number, end: number): Gathered
   const none = (err: number): Gathered => ({ err, segs: [], prev: null, next: null });
   if (start > first.start) {
     if (end < first.end && m.mapCount >= m.faults.maxMapCount) {
-      m.took('gather:map_count');
-      return none(-ENOMEM);
+      return none(m.failed('err:vms_gather_munmap_vmas:max_map_count', -ENOMEM));
     }
     if ((first.flags & VM_SEALED) !== 0n) return none(-EPERM);
     const err = split(m, first, start, true, false);
@@ -81,8 +80,7 @@ function gather(m: ModelState, first: Seg, start: number, end: number): Gathered
     m.write(x);
     /* The side tree holds the first VMA without allocating. */
     if (segs.length > 0 && m.faults.fails('mas_store_gfp')) {
-      m.took('gather:store_failed');
-      return none(-ENOMEM);
+      return none(m.failed('err:vms_gather_munmap_vmas:mas_store_gfp', -ENOMEM));
     }
     segs.push(x);
   }
@@ -109,17 +107,14 @@ export function munmap(m: ModelState, start: number, len: number): number {
   if (!first) return 0;
   const g = gather(m, first, start, end);
   if (g.err) return g.err;
-  if (m.faults.fails('vma_iter_clear_gfp')) {
-    m.took('munmap:clear_failed');
-    return -ENOMEM;
-  }
+  if (m.faults.fails('vma_iter_clear_gfp')) return m.failed('err:do_vmi_align_munmap:vma_iter_clear_gfp', -ENOMEM);
   completeUnmap(m, g.segs);
   return 0;
 }
 
 /** __vm_munmap(): takes the mmap lock killably first. */
 export function vmMunmap(m: ModelState, start: number, len: number): number {
-  if (m.faults.fails('mmap_write_lock_killable')) return -EINTR;
+  if (m.faults.fails('mmap_write_lock_killable')) return m.failed('err:__vm_munmap:mmap_write_lock_killable', -EINTR);
   return munmap(m, start, len);
 }
 
@@ -142,15 +137,15 @@ export function mmap(m: ModelState, addr: number, len: number, vmFlags: bigint, 
     next = m.after(addr);
     prev = m.before(addr);
   }
-  if (old.length) m.took('mmap:over_old');
-
   /* Limits: a refusal puts the old mappings back. */
-  if (m.faults.fails('may_expand_vm')) return putBack(m, old, -ENOMEM);
+  if (m.faults.fails('may_expand_vm')) return putBack(m, old, m.failed('err:__mmap_prepare:may_expand_vm', -ENOMEM));
   if ((flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) {
     /* Private writable: charged to the commit limit, less what it replaces. */
     let already = 0;
     for (const x of old) if (x.flags & VM_ACCOUNT) already += pages(x.end - x.start);
-    if (npages - already && m.faults.fails('security_vm_enough_memory_mm')) return putBack(m, old, -ENOMEM);
+    if (npages - already && m.faults.fails('security_vm_enough_memory_mm')) {
+      return putBack(m, old, m.failed('err:__mmap_prepare:security_vm_enough_memory_mm', -ENOMEM));
+    }
     flags |= VM_ACCOUNT;
   }
   /* From here on the old mappings' page tables are gone. */
@@ -159,27 +154,27 @@ export function mmap(m: ModelState, addr: number, len: number, vmFlags: bigint, 
   if (prev || next) {
     const r = mergeNew(m, { start: addr, end, pgoff, flags, file, anon: null }, prev, next);
     vma = r.vma;
-    if (!vma && m.paths.includes('expand:clone_failed')) {
+    if (!vma && m.paths.includes('err:vma_expand:dup_anon_vma')) {
       /* v6.15 leaves the iterator on prev here: see known_defects.ts. */
       m.took('defect:mmap_expand_clone_iter');
     }
   }
   if (!vma) {
-    if (m.faults.fails('vm_area_alloc')) return leaveHole(m, old, -ENOMEM);
+    if (m.faults.fails('vm_area_alloc')) return leaveHole(m, old, m.failed('err:__mmap_new_vma:vm_area_alloc', -ENOMEM));
     const id = m.alloc();
     if (m.faults.preallocFails()) {
       m.free(id);
-      return leaveHole(m, old, -ENOMEM);
+      return leaveHole(m, old, m.failed('err:__mmap_new_vma:vma_iter_prealloc', -ENOMEM));
     }
     if (file !== null) {
       if (m.faults.fails('mmap_file')) {
-        m.took('mmap:unmap_region');
+        /* The driver's mmap hook failed: unmap_region(), then give the VMA back. */
         m.free(id);
-        return leaveHole(m, old, -ENODEV);
+        return leaveHole(m, old, m.failed('err:__mmap_new_file_vma:mmap_file', -ENODEV));
       }
     } else if (flags & VM_SHARED && m.faults.fails('shmem_zero_setup')) {
       m.free(id);
-      return leaveHole(m, old, -ENOMEM);
+      return leaveHole(m, old, m.failed('err:__mmap_new_vma:shmem_zero_setup', -ENOMEM));
     }
     const ops: VmOpsKind = file !== null || (flags & VM_SHARED) !== 0n ? 'dummy' : 'none';
     vma = { id, start: addr, end, pgoff, flags, anon: null, file, ops, chain: 0, chainAnon: null };
@@ -199,13 +194,13 @@ export function mmap(m: ModelState, addr: number, len: number, vmFlags: bigint, 
 
 /* mmap refused before touching the page tables: the old VMAs stay. */
 function putBack(m: ModelState, old: readonly Seg[], err: number): number {
-  if (old.length) m.took('mmap:abort_reattach');
+  if (old.length) m.took('vms_abort_munmap_vmas:reattach');
   return err;
 }
 
 /* mmap failed after the old page tables went: a hole where they were. */
 function leaveHole(m: ModelState, old: readonly Seg[], err: number): number {
-  if (old.length) m.took('mmap:abort_hole');
+  if (old.length) m.took('vms_abort_munmap_vmas:hole');
   completeUnmap(m, old);
   return err;
 }
