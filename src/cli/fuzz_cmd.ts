@@ -105,6 +105,7 @@ function parseArgs(argv: readonly string[]): FuzzCampaignOptions | string {
 export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, tty: boolean): CampaignSummary {
   const coverage = new MergeCoverage();
   const failures: string[] = [];
+  const knownFindings: string[] = [];
   const regressionFiles: string[] = [];
   let commands = 0;
   let checks = 0;
@@ -131,6 +132,10 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
     checks += r.stats.checks;
     runs += r.stats.runs;
     write(`  ${r.stats.runs} runs, ${r.stats.commands} commands${r.failure ? ', FAILED' : ''}\n`);
+    for (const k of r.known) {
+      knownFindings.push(k.message);
+      write(`${k.message}\n`);
+    }
     if (r.failure) {
       failures.push(r.failure.message);
       if (r.failure.regressionFile) regressionFiles.push(r.failure.regressionFile);
@@ -146,7 +151,7 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
   }
   if (o.sequences) {
     phase(`Command sequences (seed ${o.seed}, up to ${o.commands} commands each):`, o.runs, (onRun) =>
-      runFuzz({ ...common, runs: o.runs, commands: o.commands, onRun }),
+      runFuzz({ ...common, runs: o.runs, commands: o.commands, onRun, allowKnownDefects: true }),
     );
   }
   let sweepRuns = 0;
@@ -175,6 +180,7 @@ export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, 
   for (const [c, n] of coverage.rows()) write(`    ${c.padEnd(52)} ${n}\n`);
   const missing = coverage.missing();
   if (missing.length) write(`  merge cases NOT reached: ${missing.join(', ')}\n`);
+  write(`  known v6.15 defects found: ${knownFindings.length}\n`);
   write(`  failures: ${failures.length}\n`);
   for (const f of regressionFiles) write(`  regression written: ${f}\n`);
   return { failures, regressionFiles, coverage };

@@ -24,7 +24,10 @@ import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
 import { checkInvariants, checkIteratorAfterAbort, snapshotVmas } from './invariants';
-import { VmaModel } from './model';
+import { VmaModel, type ValidateOptions } from './model';
+import { KNOWN_DEFECT_PATHS } from './model/validate';
+import { recogniseKnownDefect } from './defects';
+import type { KnownDefect } from '../known_defects';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
 
@@ -34,6 +37,8 @@ export class FuzzStats {
   commands = 0;
   /** Individual checks made (fields compared plus invariants). */
   checks = 0;
+  /** Commands that reached a known v6.15 defect (only a probe lets them run). */
+  defectsReached = 0;
   readonly coverage = new MergeCoverage();
 }
 
@@ -120,6 +125,7 @@ export class FuzzSystem {
     this.lastExpect = actual;
     const expected = model.apply(step);
     this.stats.coverage.recordPaths(model.paths);
+    if (model.paths.some((p) => KNOWN_DEFECT_PATHS.includes(p))) this.stats.defectsReached++;
     const violations = checkInvariants(w.mm, before, actual);
     const iter = iteratorAfterAbort(step, model, w);
     if (iter) violations.push(iter);
@@ -162,6 +168,8 @@ interface FuzzReal {
 }
 interface FuzzModelState {
   readonly model: VmaModel;
+  /** How steps are validated (whether known v6.15 defects may be reached). */
+  readonly validate: ValidateOptions;
 }
 
 /** One fast-check command: an intent resolved against the model when it runs. */
@@ -171,11 +179,11 @@ export class OpCommand implements fc.Command<FuzzModelState, FuzzReal> {
   constructor(readonly intent: Intent) {}
 
   check(m: Readonly<FuzzModelState>): boolean {
-    return resolveIntent(this.intent, m.model) !== null;
+    return resolveIntent(this.intent, m.model, m.validate) !== null;
   }
 
   run(m: FuzzModelState, r: FuzzReal): void {
-    const step = resolveIntent(this.intent, m.model);
+    const step = resolveIntent(this.intent, m.model, m.validate);
     if (step === null) throw new Error('command no longer applies');
     this.resolved = step;
     r.sys.run(step, m.model);
@@ -198,6 +206,8 @@ export interface FuzzOptions {
   readonly regressionDir: string | null;
   /** Called after each run. */
   readonly onRun?: (stats: FuzzStats) => void;
+  /** Let commands reach the known v6.15 defects (the probe that must find them). */
+  readonly allowKnownDefects?: boolean;
 }
 
 export interface FuzzFailureReport {
@@ -209,11 +219,16 @@ export interface FuzzFailureReport {
   /** The regression trace written, if any. */
   readonly regressionFile: string | null;
   readonly trace: Trace;
+  /** The known v6.15 defect the failure is, if it is one (see known_defects.ts). */
+  readonly known: KnownDefect | null;
 }
 
 export interface FuzzResult {
   readonly stats: FuzzStats;
+  /** A failure that is not a known v6.15 defect (the campaign fails). */
   readonly failure: FuzzFailureReport | null;
+  /** Findings recognised as known v6.15 defects (the campaign still passes). */
+  readonly known: FuzzFailureReport[];
 }
 
 /** The fast-check property over command sequences. */
@@ -222,12 +237,13 @@ export function fuzzProperty(
   commands: number,
   onRun?: (stats: FuzzStats) => void,
   replayPath?: string,
+  validate: ValidateOptions = {},
 ): fc.IPropertyWithHooks<[Iterable<fc.Command<FuzzModelState, FuzzReal>>]> {
   const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
   return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath }), (cmds) => {
     const sys = new FuzzSystem(stats);
     try {
-      fc.modelRun(() => ({ model: { model: new VmaModel() }, real: { sys } }), cmds);
+      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
     } finally {
       sys.dispose();
       stats.runs++;
@@ -237,10 +253,13 @@ export function fuzzProperty(
 }
 
 /** Re-run a (shrunk) command sequence to collect its steps and the failure. */
-function replayCommands(cmds: Iterable<fc.Command<FuzzModelState, FuzzReal>>): { steps: TraceStep[]; error: unknown } {
+function replayCommands(
+  cmds: Iterable<fc.Command<FuzzModelState, FuzzReal>>,
+  validate: ValidateOptions,
+): { steps: TraceStep[]; error: unknown } {
   const stats = new FuzzStats();
   const sys = new FuzzSystem(stats);
-  const state: FuzzModelState = { model: new VmaModel() };
+  const state: FuzzModelState = { model: new VmaModel(), validate };
   let error: unknown = null;
   try {
     for (const c of cmds) {
@@ -266,17 +285,39 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
 }
 
 /** Run a campaign: `runs` sequences of up to `commands` commands. */
+/**
+ * Run a campaign: `runs` sequences of up to `commands` commands.  With
+ * allowKnownDefects, commands may reach the known v6.15 defects: the first
+ * finding that is one of them is reported as known (shrunk, with its
+ * reproducer), and the rest of the campaign runs with such commands held
+ * back, so that anything else still fails it.
+ */
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath);
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  const first = checkSequences(stats, opts, opts.runs, opts.seed, { allowKnownDefects: opts.allowKnownDefects });
+  if (!first.report?.known) return { stats, failure: first.report, known: [] };
+  const rest = checkSequences(stats, { ...opts, path: undefined, replayPath: undefined }, opts.runs - first.runs, opts.seed + 1, {});
+  return { stats, failure: rest.report, known: [first.report] };
+}
+
+/* One fc.check of the sequence property; the failure report, if any, and the runs made. */
+function checkSequences(
+  stats: FuzzStats,
+  opts: FuzzOptions,
+  runs: number,
+  seed: number,
+  validate: ValidateOptions,
+): { report: FuzzFailureReport | null; runs: number } {
+  if (runs <= 0) return { report: null, runs: 0 };
+  const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath, validate);
+  const details = fc.check(prop, { numRuns: runs, seed, path: opts.path });
+  if (!details.failed || !details.counterexample) return { report: null, runs };
   const [cmds] = details.counterexample;
-  const { steps, error } = replayCommands(cmds);
+  const { steps, error } = replayCommands(cmds, validate);
   /* fc.commands prints its own replay path in the counterexample. */
   const rp = /replayPath=("(?:[^"\\]|\\.)*")/.exec(String(cmds));
   const replayPath = rp ? (JSON.parse(rp[1]) as string) : undefined;
-  return { stats, failure: reportFailure('fuzz', details, steps, error, opts, replayPath) };
+  return { report: reportFailure('fuzz', details, steps, error, opts, replayPath), runs: details.numRuns };
 }
 
 /** Run `runs` merge scenarios (see scenarios.ts). */
@@ -294,10 +335,10 @@ export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
     }
   });
   const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  if (!details.failed || !details.counterexample) return { stats, failure: null, known: [] };
   const steps = scenarioSteps(details.counterexample[0]);
   const { error } = replaySteps(steps);
-  return { stats, failure: reportFailure('scenario', details, steps, error, opts) };
+  return { stats, failure: reportFailure('scenario', details, steps, error, opts), known: [] };
 }
 
 /* Run steps on a fresh port and model, returning the failure (if any). */
@@ -336,8 +377,10 @@ function reportFailure(
     .slice(0, 8);
   const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}`;
   const trace = regressionTrace(name, steps);
+  /* A known v6.15 defect is reported with its reproducer, not saved as a regression the port must pass. */
+  const known = recogniseKnownDefect(steps, error instanceof FuzzFailure ? error : null);
   let regressionFile: string | null = null;
-  if (opts.regressionDir !== null) {
+  if (opts.regressionDir !== null && !known) {
     mkdirSync(opts.regressionDir, { recursive: true });
     regressionFile = join(opts.regressionDir, `${name}.json`);
     writeFileSync(regressionFile, formatTrace(trace));
@@ -345,6 +388,7 @@ function reportFailure(
   const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
   const path = details.counterexamplePath ?? '';
   const message = [
+    known ? `known v6.15 defect ${known.id}: ${known.summary} (upstream fix: ${known.fix})` : '',
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
     `shrunk to ${steps.length} steps:`,
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
@@ -357,5 +401,5 @@ function reportFailure(
   ]
     .filter(Boolean)
     .join('\n');
-  return { seed: details.seed, path, steps, message, regressionFile, trace };
+  return { seed: details.seed, path, steps, message, regressionFile, trace, known };
 }

@@ -31,7 +31,7 @@ import {
   VM_WRITE,
 } from '../vma_internal/constants';
 import type { AnonId, ChainLength, FileId, TraceOpName, TraceStep, VmOpsKind } from '../trace/types';
-import type { Seg, VmaModel } from './model';
+import type { Seg, ValidateOptions, VmaModel } from './model';
 import { STACK_GUARD_GAP } from './model/growth';
 import { resolveExt, type Window } from './intents_ext';
 
@@ -163,9 +163,9 @@ function pgoffFor(i: Intent, start: number, end: number, prev: Seg | null, next:
 }
 
 /** Turn an intent into a concrete step for the model's current state, or null. */
-export function resolveIntent(i: Intent, model: VmaModel): TraceStep | null {
+export function resolveIntent(i: Intent, model: VmaModel, opts?: ValidateOptions): TraceStep | null {
   const step = resolve(i, model);
-  if (step === null || model.validate(step) !== null) return null;
+  if (step === null || model.validate(step, opts) !== null) return null;
   return step;
 }
 
@@ -272,6 +272,16 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
       return { op: 'munmap', start, len };
     }
     case 'mmap': {
+      /* With anon_vma_clone() about to fail, fill a hole exactly so that prev and next would both merge. */
+      const armed = model.faults.armedAt('anon_vma_clone');
+      if (armed && i.b % 2 === 0) {
+        const holes = model.segs.filter((s, k) => k + 1 < model.segs.length && s.end < model.segs[k + 1].start);
+        if (holes.length) {
+          const prev = holes[i.c % holes.length];
+          const next = model.segs[model.segs.indexOf(prev) + 1];
+          return { op: 'mmap', addr: prev.end, len: next.start - prev.end, flags: prev.flags, pgoff: prev.pgoff + vmaPages(prev), file: prev.file };
+        }
+      }
       const v = pickVma(model, i.a);
       const flags = FLAG_PALETTE[i.flags % FLAG_PALETTE.length];
       /* A stack mostly goes to the stack area, far enough from the window for its guard gap. */

@@ -19,9 +19,11 @@ const regressionDir = join(__dirname, '..', '..', 'fixtures', 'regressions');
 const coverage = new MergeCoverage();
 
 test('random command sequences agree with the model and keep every invariant', () => {
-  const r = runFuzz({ runs: RUNS, commands: 80, seed: SEED, regressionDir });
+  /* Known v6.15 defects may be found (and are then reported as known); nothing else may fail. */
+  const r = runFuzz({ runs: RUNS, commands: 80, seed: SEED, regressionDir, allowKnownDefects: true });
   coverage.merge(r.stats.coverage);
   expect(r.failure?.message ?? 'no failure').toBe('no failure');
+  for (const k of r.known) expect(k.known).not.toBeNull();
   expect(r.stats.runs).toBe(RUNS);
   expect(r.stats.commands).toBeGreaterThan(RUNS * 10);
 });
