@@ -164,11 +164,11 @@ function randomLayout(rnd: () => number, op: TraceOpName, length: number): Layou
 }
 
 /* A merge scenario ending with the operation, without its fail_prealloc. */
-function scenarioLayout(seed: number, op: TraceOpName): Layout | null {
+export function scenarioLayout(seed: number, op: TraceOpName): Layout | null {
   const codes = SCENARIO_OP_CODES[op];
   if (!codes) return null;
   const [sc] = fc.sample(mergeScenarioArbitrary(), { seed, numRuns: 1 });
-  const steps = scenarioSteps({ ...sc, op: codes[seed % codes.length], failPrealloc: false });
+  const steps = scenarioSteps({ ...sc, op: codes[seed % codes.length], failPrealloc: false, inject: null });
   const last = steps[steps.length - 1];
   if (!last || last.op !== op) return null;
   return { prefix: steps.slice(0, -1), step: last };
@@ -225,10 +225,10 @@ function disarm(model: VmaModel): void {
 }
 
 /* Layout candidates tried for each layout swept. */
-const CANDIDATES = 4;
+const CANDIDATES = 6;
 
 /* What a layout's operation reaches without injection, as the model sees it: points called and paths taken. */
-function reach(layout: Layout): Set<string> | null {
+export function reach(layout: Layout): Set<string> | null {
   const model = new VmaModel();
   for (const s of layout.prefix) model.apply(s);
   if (model.validate(layout.step) !== null) return null;
@@ -236,6 +236,10 @@ function reach(layout: Layout): Set<string> | null {
   model.apply(layout.step);
   const out = new Set<string>(model.paths);
   for (const [p, n] of model.faults.calls) if (n > 0) out.add(p);
+  /* Which merge happened, with or without an anon_vma to clone, and whether OOM would be given up: as one feature. */
+  const merge = model.paths.filter((p) => p.startsWith('merge:')).sort();
+  if ('give_up_on_oom' in layout.step && layout.step.give_up_on_oom) merge.push('give_up_on_oom');
+  if (merge.length) out.add(merge.join('+'));
   if (SPLITS_OR_GROWS.has(layout.step.op)) out.add(`map_count:${model.mapCount}`);
   return out;
 }
@@ -245,10 +249,11 @@ function reach(layout: Layout): Set<string> | null {
  * a few candidates: the one whose operation reaches the most points and
  * paths not yet swept for that operation (a smarter sweep, not a longer one).
  */
-export function faultSweep(seed: number, perOp: number, onScenario?: () => void): SweepResult {
-  const rnd = prng(seed);
+export function faultSweep(seed: number, perOp: number, onScenario?: () => void, ops: readonly TraceOpName[] = SWEEP_OPS): SweepResult {
   const res: SweepResult = { scenarios: 0, faultRuns: 0, perPoint: new Map(), failures: [], coverage: new MergeCoverage() };
-  for (const op of SWEEP_OPS) {
+  for (const op of ops) {
+    /* Each operation draws from its own stream: sweeping some operations sweeps them exactly as the whole sweep does. */
+    const rnd = prng(seed + 7919 * SWEEP_OPS.indexOf(op));
     const seen = new Set<string>();
     for (let k = 0; k < perOp; k++) {
       let best: Layout | null = null;
@@ -261,8 +266,10 @@ export function faultSweep(seed: number, perOp: number, onScenario?: () => void)
           : randomLayout(rnd, op, 4 + Math.floor(rnd() * 12));
         const r = layout ? reach(layout) : null;
         if (!layout || !r) continue;
+        /* New points and paths first; then the most of them. */
         let fresh = 0;
         for (const x of r) if (!seen.has(x)) fresh++;
+        fresh = fresh * 100 + r.size;
         if (fresh > bestNew) {
           best = layout;
           bestNew = fresh;
@@ -302,9 +309,9 @@ function sweepLayout(prefix: readonly TraceStep[], step: TraceStep, res: SweepRe
       if (problem) return report(`call #${n} of ${point} failing`, problem);
     }
   }
-  /* The map count limit right at the current count, and one below (brk checks '>'). */
+  /* The map count limit one above the current count, right at it, and one below (brk checks '>'). */
   if (!SPLITS_OR_GROWS.has(step.op)) return;
-  for (const below of [0, 1]) {
+  for (const below of [-1, 0, 1]) {
     res.faultRuns++;
     res.perPoint.set('sysctl_max_map_count', (res.perPoint.get('sysctl_max_map_count') ?? 0) + 1);
     const problem = sweepOnce(prefix, step, { maxBelow: below }, res);

@@ -208,6 +208,8 @@ export interface FuzzOptions {
   readonly onRun?: (stats: FuzzStats) => void;
   /** Let commands reach the known v6.15 defects (the probe that must find them). */
   readonly allowKnownDefects?: boolean;
+  /** Shrink a failure (default); off, the first failing sequence is reported as found. */
+  readonly shrink?: boolean;
 }
 
 export interface FuzzFailureReport {
@@ -310,7 +312,7 @@ function checkSequences(
 ): { report: FuzzFailureReport | null; runs: number } {
   if (runs <= 0) return { report: null, runs: 0 };
   const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath, validate);
-  const details = fc.check(prop, { numRuns: runs, seed, path: opts.path });
+  const details = fc.check(prop, { numRuns: runs, seed, path: opts.path, endOnFailure: opts.shrink === false });
   if (!details.failed || !details.counterexample) return { report: null, runs };
   const [cmds] = details.counterexample;
   const { steps, error } = replayCommands(cmds, validate);
@@ -334,7 +336,7 @@ export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
       opts.onRun?.(stats);
     }
   });
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
+  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path, endOnFailure: opts.shrink === false });
   if (!details.failed || !details.counterexample) return { stats, failure: null, known: [] };
   const steps = scenarioSteps(details.counterexample[0]);
   const { error } = replaySteps(steps);

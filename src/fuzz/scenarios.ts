@@ -23,7 +23,7 @@ import {
   VM_READ,
   VM_WRITE,
 } from '../vma_internal/constants';
-import type { AnonId, ChainLength, FileId, NameId, TraceOpName, TraceStep, VmOpsKind } from '../trace/types';
+import { INJECT_POINTS, type AnonId, type ChainLength, type FileId, type InjectStep, type NameId, type TraceOpName, type TraceStep, type VmOpsKind } from '../trace/types';
 import { FUZZ_BASE } from './intents';
 import { VmaModel, type Seg } from './model';
 import { VM_DONTDUMP, VM_UFFD_MISSING, VM_UFFD_WP } from './model/validate';
@@ -82,6 +82,28 @@ export interface MergeScenario {
   readonly x: number;
   readonly y: number;
   readonly failPrealloc: boolean;
+  /**
+   * A failure armed for the final operation (never with failPrealloc), or
+   * null: the `pick`th of the points the operation reaches, failing its
+   * `after`th call (both taken modulo what it reaches).
+   */
+  readonly inject: { readonly pick: number; readonly after: number } | null;
+}
+
+/* Arm one of the points the final step reaches (tried on a copy of the model), or null. */
+function armFor(model: VmaModel, step: TraceStep, inj: { pick: number; after: number }): InjectStep | null {
+  const trial = model.clone();
+  trial.faults.calls.clear();
+  try {
+    if (trial.validate(step) !== null) return null;
+    trial.apply(step);
+  } catch {
+    return null;
+  }
+  const reached = INJECT_POINTS.filter((p) => (trial.faults.calls.get(p) ?? 0) > 0);
+  if (!reached.length) return null;
+  const point = reached[inj.pick % reached.length];
+  return { op: 'inject', point, count: 1, after: inj.after % (trial.faults.calls.get(point) ?? 1) };
 }
 
 /* A value three times out of four, otherwise anything. */
@@ -111,6 +133,10 @@ const ANON_PATTERNS: readonly [number, number, number][] = [
   [1, 1, 1],
   [1, 0, 1],
   [2, 1, 0],
+  /* middle brings an anon_vma its neighbour lacks: a merge must clone it */
+  [0, 1, 1],
+  [0, 1, 2],
+  [1, 2, 0],
 ];
 
 function specs(
@@ -173,8 +199,12 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
       x: fc.nat({ max: 7 }),
       y: fc.nat({ max: 7 }),
       failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+      inject: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 3 },
+        { arbitrary: fc.record({ pick: fc.nat({ max: 7 }), after: fc.nat({ max: 3 }) }), weight: 1 },
+      ),
     })
-    .map(({ base, perturb, ...rest }) => ({ ...rest, vmas: specs(base, perturb) }));
+    .map(({ base, perturb, inject, ...rest }) => ({ ...rest, inject: rest.failPrealloc ? null : inject, vmas: specs(base, perturb) }));
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
@@ -213,6 +243,11 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
     if (spec.file) push({ op: 'set_file', vma: id, file: spec.file as FileId });
   }
   if (sc.failPrealloc) push({ op: 'fail_prealloc', value: true });
+  /* The operation the scenario ends with (injection, if any, is armed right before it). */
+  let final: TraceStep | null = null;
+  const fin = (s: TraceStep): void => {
+    final = s;
+  };
 
   const [pr, mid, nx] = ranges;
   const idAt = (r: [number, number] | null): number | undefined => (r ? model.segs.find((s) => s.start === r[0])?.id : undefined);
@@ -231,7 +266,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const kind = sc.x % 4;
       const s = kind === 2 || kind === 3 ? mid[0] + Math.min(midPages - 1, 1) * P : mid[0];
       const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
-      push({ op: sc.op === 0 ? 'merge_existing' : 'modify_flags', vma: midId, start: s, end: Math.min(e, mid[1]), flags });
+      fin({ op: sc.op === 0 ? 'merge_existing' : 'modify_flags', vma: midId, start: s, end: Math.min(e, mid[1]), flags });
       break;
     }
     case 2:
@@ -243,7 +278,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (to <= from) break;
       const len = sc.op === 2 ? (to - from) / P : 1 + (sc.x % ((to - from) / P));
       const start = sc.op === 2 || sc.y % 2 === 0 ? from : to - len * P;
-      push({
+      fin({
         op: 'merge_new',
         start,
         end: start + len * P,
@@ -260,7 +295,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const nextId = nextSeg?.id ?? null;
       const through = nextSeg && sc.x % 2 === 0;
       const end = through ? (nextSeg as { end: number }).end : nx ? nx[0] : mid[1] + P;
-      push({ op: 'expand', vma: midId, start: mid[0], end, pgoff: model.byId(midId)?.pgoff ?? 0, next: through || sc.y % 2 ? nextId : null });
+      fin({ op: 'expand', vma: midId, start: mid[0], end, pgoff: model.byId(midId)?.pgoff ?? 0, next: through || sc.y % 2 ? nextId : null });
       break;
     }
     case 5: {
@@ -270,7 +305,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (!seg) break;
       const after = model.after(seg.end);
       const delta = (after ? after.start : seg.end + 2 * P) - seg.end;
-      if (delta > 0) push({ op: 'merge_extend', vma: seg.id, delta });
+      if (delta > 0) fin({ op: 'merge_extend', vma: seg.id, delta });
       break;
     }
     case 6: {
@@ -281,7 +316,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const to = nx ? nx[0] : from + 2 * P;
       if (to <= from || !model.isFree(from, to)) break;
       const len = Math.min((to - from) / P, (src.end - src.start) / P);
-      push({ op: 'copy_vma', vma: src.id, addr: sc.y % 2 ? to - len * P : from, len: len * P, pgoff: sc.y % 3 ? from / P : src.pgoff });
+      fin({ op: 'copy_vma', vma: src.id, addr: sc.y % 2 ? to - len * P : from, len: len * P, pgoff: sc.y % 3 ? from / P : src.pgoff });
       break;
     }
     case 7:
@@ -289,9 +324,9 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       /* mmap over middle (or where it would be), or munmap part of it. */
       const base = mid ?? [pr ? pr[1] : FUZZ_BASE + 4 * P, (pr ? pr[1] : FUZZ_BASE + 4 * P) + P];
       if (sc.op === 7) {
-        push({ op: 'mmap', addr: base[0], len: base[1] - base[0], flags, pgoff: base[0] / P, file: (prevSeg?.file ?? null) as FileId | null });
+        fin({ op: 'mmap', addr: base[0], len: base[1] - base[0], flags, pgoff: base[0] / P, file: (prevSeg?.file ?? null) as FileId | null });
       } else {
-        push({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
+        fin({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
       }
       break;
     }
@@ -306,7 +341,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
       const range = { vma: midId, start: s, end: Math.min(e, mid[1]) };
       if (sc.op === 12) {
-        push({ op: 'modify_policy', ...range });
+        fin({ op: 'modify_policy', ...range });
         break;
       }
       /* Take a neighbour's flags when they differ only in the bits the caller changes. */
@@ -322,9 +357,9 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const flags = sc.y % 4 !== 0 && like ? like.flags : m.flags ^ bit;
       if (sc.op === 10) {
         const whole = range.start === m.start && range.end === m.end;
-        push({ op: 'modify_flags_uffd', ...range, flags, give_up_on_oom: whole && sc.y % 2 === 1 });
+        fin({ op: 'modify_flags_uffd', ...range, flags, give_up_on_oom: whole && sc.y % 2 === 1 });
       } else {
-        push({ op: 'modify_name', ...range, flags, name: sc.y % 3 === 0 ? null : ((1 + (sc.y % 4)) as NameId) });
+        fin({ op: 'modify_name', ...range, flags, name: sc.y % 3 === 0 ? null : ((1 + (sc.y % 4)) as NameId) });
       }
       break;
     }
@@ -336,7 +371,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const room = ((after ? after.start : heap.end + 4 * P) - heap.end) / P - 1;
       if (room < 1) break;
       const brkFlags = [0n, 0n, VM_EXEC, VM_LOCKED][sc.y % 4];
-      push({ op: 'brk', start_brk: heap.start, addr: heap.end, len: (1 + (sc.x % room)) * P, flags: brkFlags });
+      fin({ op: 'brk', start_brk: heap.start, addr: heap.end, len: (1 + (sc.x % room)) * P, flags: brkFlags });
       break;
     }
     default: {
@@ -344,10 +379,15 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (midId === undefined || !mid || midPages < 2) break;
       if (push({ op: 'split', vma: midId, addr: mid[0] + P, new_below: sc.x % 2 === 0 })) {
         const low = model.segs.find((s) => s.start === mid[0]);
-        if (low) push({ op: 'merge_existing', vma: low.id, start: low.start, end: low.end, flags: low.flags });
+        if (low) fin({ op: 'merge_existing', vma: low.id, start: low.start, end: low.end, flags: low.flags });
       }
     }
   }
+  const last = final as TraceStep | null;
+  const armed = last && sc.inject ? armFor(model, last, sc.inject) : null;
+  if (armed) push(armed);
+  if (last) push(last);
   if (sc.failPrealloc) push({ op: 'fail_prealloc', value: false });
+  if (armed) push({ ...armed, count: 0, after: 0 });
   return steps;
 }

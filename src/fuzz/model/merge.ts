@@ -92,6 +92,7 @@ function dupAnon(m: ModelState, dst: Seg, src: Seg): Seg | null | 'fail' {
   if (src.chain > 0 && m.faults.fails('anon_vma_clone')) return 'fail';
   dst.anon = src.anon;
   m.mark(src.anon, 0);
+  m.took('merge:dup_anon_vma');
   return dst;
 }
 
@@ -251,6 +252,7 @@ export function mergeExisting(
       }
     };
   }
+  m.took(both ? 'merge:existing:both' : left ? 'merge:existing:left' : 'merge:existing:right');
   if (dup === 'fail') {
     /* Cloning the anon_vma failed: give up before anything moved. */
     m.took('err:vma_merge_existing_range:abort');
