@@ -900,6 +900,8 @@ export class VmaModel {
         }
         return null;
       }
+      default:
+        return `${step.op} is not modelled yet`;
     }
   }
 
