@@ -7,25 +7,31 @@
 
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import { findTraceFiles } from '../trace/files';
+import { DEFAULT_MAX_TRACE_BYTES, findTraceFiles } from '../trace/files';
 import type { CliContext } from './context';
-import { checkRegressionDir, DEFAULT_CAMPAIGN, fixturesDir, runCampaign } from './fuzz_cmd';
+import { checkRegressionDir, DEFAULT_CAMPAIGN, fixturesDir, runCampaign, type FuzzCampaignOptions } from './fuzz_cmd';
 import { defineCommand, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, jsonOption, type ExitSetter } from './program';
 import { replayList, replaySummaryLines } from './replay_cmd';
 import { reportJson } from './report';
-import { DEFAULT_MAX_TRACE_BYTES } from '../trace/files';
 
-/** Run the main job; returns the exit status. */
-export async function mainJob(ctx: CliContext, json: boolean): Promise<number> {
+/**
+ * Run the main job; returns the exit status.  @p campaign and @p dir are
+ * the default campaign and fixtures/ (tests use smaller ones).
+ */
+export async function mainJob(
+  ctx: CliContext,
+  json: boolean,
+  campaign: Readonly<FuzzCampaignOptions> = DEFAULT_CAMPAIGN,
+  dir: string = fixturesDir(),
+): Promise<number> {
   const write = (s: string): void => {
     if (!json) ctx.out.write(s);
   };
-  const dirProblem = checkRegressionDir(DEFAULT_CAMPAIGN.regressionDir);
+  const dirProblem = checkRegressionDir(campaign.regressionDir);
   if (dirProblem !== null) {
     ctx.err.write(`vma-harness run: ${dirProblem}\n`);
     return EXIT_BAD_INPUT;
   }
-  const dir = fixturesDir();
   write('== 1. Regression corpus ==\n');
   const list = findTraceFiles([dir], ctx.cwd);
   /* The corpus's README files are expected there: do not list them. */
@@ -40,7 +46,7 @@ export async function mainJob(ctx: CliContext, json: boolean): Promise<number> {
   let fuzz = null;
   if (!corpus.interrupted) {
     write('\n== 2. Fuzz campaign ==\n');
-    fuzz = await runCampaign({ ...DEFAULT_CAMPAIGN }, ctx, ctx.out, json);
+    fuzz = await runCampaign({ ...campaign }, ctx, ctx.out, json);
   }
   const interrupted = corpus.interrupted || (fuzz?.interrupted ?? false);
   const fuzzFailures = fuzz?.report.failures.length ?? 0;
