@@ -9,43 +9,12 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanEnv, ensureBuilt, repo, tsc } from '../util/build';
 
-const repo = join(__dirname, '..', '..');
-const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 let dir: string;
-
-/* npm's own variables from an enclosing `npm test` must not leak into the consumer's npm. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_|^INIT_CWD$/i.test(k)) env[k] = v;
-  return env;
-}
-
-/* The newest modification time of the .ts files under @p d. */
-function newestSource(d: string): number {
-  let t = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return t;
-}
-
-/* dist/ as `npm run build` leaves it (npm test builds it first; a bare `jest` may not have). */
-function ensureBuilt(): void {
-  let built = 0;
-  try {
-    built = statSync(join(repo, 'dist', '.tsbuildinfo')).mtimeMs;
-  } catch {
-    /* never built */
-  }
-  if (built < newestSource(join(repo, 'src'))) {
-    execFileSync(process.execPath, [tsc, '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'pipe' });
-  }
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vma-consumer-'));
