@@ -41,6 +41,7 @@ import {
   type ErrPtr,
 } from '../vma_internal/err';
 import {
+  fault_inject,
   set_fail_prealloc,
 } from '../vma_internal/fault_inject';
 import {
@@ -69,6 +70,7 @@ import {
 } from '../vma_internal/vma_iter';
 import {
   current,
+  set_sysctl_max_map_count,
   stack_guard_gap,
 } from '../vma_internal/mm_stubs';
 import { test_bit } from '../vma_internal/mm_stubs';
@@ -459,8 +461,12 @@ export class TraceWorld {
       }
 
       case 'inject':
+        fault_inject(step.point, step.count, step.after);
+        return {};
+
       case 'set_max_map_count':
-        throw new TraceInputError('op', `${step.op} is not supported by this replayer yet`);
+        set_sysctl_max_map_count(step.value);
+        return {};
     }
   }
 

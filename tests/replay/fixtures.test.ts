@@ -11,10 +11,11 @@ import { collectTraceFiles, describeResult, replayFile } from '../../src/trace/r
 const root = join(__dirname, '..', '..', 'fixtures');
 const files = collectTraceFiles([root]).filter((f) => !f.endsWith('README.md'));
 
-test('fixtures/ holds the 400 public oracle traces (random-*, ext-*)', () => {
+test('fixtures/ holds the 600 public oracle traces (random-*, ext-*, fault-*)', () => {
   const oracle = files.filter((f) => f.includes(`${join('fixtures', 'oracle')}`));
   expect(oracle.filter((f) => /random-s\d+\.json$/.test(f)).length).toBe(200);
   expect(oracle.filter((f) => /ext-s\d+\.json$/.test(f)).length).toBe(200);
+  expect(oracle.filter((f) => /fault-s\d+\.json$/.test(f)).length).toBe(200);
 });
 
 describe.each(files.map((f) => [f.slice(root.length + 1), f]))('%s', (_name, file) => {
