@@ -37,6 +37,7 @@ export function ensureBuilt(): void {
     /* never built */
   }
   if (built < newestSource(join(repo, 'src'))) {
+    execFileSync(process.execPath, [join(repo, 'scripts', 'prune-dist.js')], { cwd: repo, stdio: 'pipe' });
     execFileSync(process.execPath, [tsc, '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'pipe' });
   }
 }
