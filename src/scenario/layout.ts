@@ -46,7 +46,7 @@ export function layoutDiagram(vmas: readonly vm_area_struct[], origin: number): 
   for (let i = 0; i < Math.max(line.length, 1); i++) ruler += (i % 16).toString(16);
   const pad = ' '.repeat(label.length);
   const legend = vmas.map((v) => `${vmaLetter(v.__id)}=vma#${v.__id} [0x${v.vm_start.toString(16)}, 0x${v.vm_end.toString(16)})`).join(' ');
-  return `${label}  ${ruler}\n${pad}  ${line.length ? line : '(no VMAs)'}\n${pad}  ${legend}`;
+  return line.length ? `${label}  ${ruler}\n${pad}  ${line}\n${pad}  ${legend}` : `${label}  ${ruler}\n${pad}  (no VMAs)`;
 }
 
 /** @p expected normalised for comparison: '.' read as a space, trailing spaces dropped. */
