@@ -153,8 +153,8 @@ function sweepOnce(prefix: readonly TraceStep[], step: TraceStep, n: number): st
     const shapeBefore = shape(sys.world.vmaRows());
     const countBefore = sys.world.mm.map_count;
     fail_nth_prealloc(n);
-    model.failNth = n;
-    model.preallocAttempts = 0;
+    model.faults.failNth = n;
+    model.faults.preallocAttempts = 0;
     /* Port and model must agree exactly, and the invariants hold. */
     sys.run(step, model);
     if (prealloc_attempts() < n) return 'not reached';

@@ -312,7 +312,7 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
     }
     case 'fail_prealloc':
       /* Switch it on only briefly: most of these switch it off. */
-      return { op: 'fail_prealloc', value: model.failPrealloc ? i.a % 4 === 0 : i.a % 2 === 0 };
+      return { op: 'fail_prealloc', value: model.faults.failPrealloc ? i.a % 4 === 0 : i.a % 2 === 0 };
     default:
       /* Operations the model does not predict yet are never generated. */
       return null;
