@@ -78,8 +78,8 @@ type SweepPoint = 'vma_iter_prealloc' | InjectPointName;
 const SWEEP_POINTS: readonly SweepPoint[] = ['vma_iter_prealloc', ...INJECT_POINTS];
 
 /** What v6.15 promises to leave unchanged when an operation fails. */
-type Promise = 'exact' | 'pages' | 'pages-or-hole';
-const PROMISE: Partial<Record<TraceOpName, Promise>> = {
+type Promised = 'exact' | 'pages' | 'pages-or-hole';
+const PROMISE: Partial<Record<TraceOpName, Promised>> = {
   alloc_and_link: 'exact',
   merge_new: 'exact',
   merge_existing: 'exact',
@@ -250,7 +250,37 @@ export function reach(layout: Layout): Set<string> | null {
  * paths not yet swept for that operation (a smarter sweep, not a longer one).
  */
 export function faultSweep(seed: number, perOp: number, onScenario?: () => void, ops: readonly TraceOpName[] = SWEEP_OPS): SweepResult {
-  const res: SweepResult = { scenarios: 0, faultRuns: 0, perPoint: new Map(), failures: [], coverage: new MergeCoverage() };
+  const res = emptyResult();
+  for (const _ of sweepLayouts(seed, perOp, res, ops)) onScenario?.();
+  return res;
+}
+
+function emptyResult(): SweepResult {
+  return { scenarios: 0, faultRuns: 0, perPoint: new Map(), failures: [], coverage: new MergeCoverage() };
+}
+
+/**
+ * faultSweep() that lets @p stop in before each layout and ends early when
+ * it asks to (Ctrl-C); the result then covers the layouts swept so far.
+ */
+export async function faultSweepAsync(
+  seed: number,
+  perOp: number,
+  stop: { readonly requested: boolean; pause(): Promise<void> },
+  onScenario?: () => void,
+): Promise<SweepResult & { interrupted: boolean }> {
+  const res = emptyResult();
+  const it = sweepLayouts(seed, perOp, res, SWEEP_OPS);
+  for (;;) {
+    await stop.pause();
+    if (stop.requested) return { ...res, interrupted: true };
+    if (it.next().done) return { ...res, interrupted: false };
+    onScenario?.();
+  }
+}
+
+/* The sweep, one layout at a time: yields after each layout, filling @p res. */
+function* sweepLayouts(seed: number, perOp: number, res: SweepResult, ops: readonly TraceOpName[]): Generator<void, void, void> {
   for (const op of ops) {
     /* Each operation draws from its own stream: sweeping some operations sweeps them exactly as the whole sweep does. */
     const rnd = prng(seed + 7919 * SWEEP_OPS.indexOf(op));
@@ -279,12 +309,11 @@ export function faultSweep(seed: number, perOp: number, onScenario?: () => void,
       if (!best || !bestReach) continue;
       for (const x of bestReach) seen.add(x);
       res.scenarios++;
-      onScenario?.();
       sweepLayout(best.prefix, best.step, res);
-      if (res.failures.length >= 5) return res;
+      if (res.failures.length >= 5) return;
+      yield;
     }
   }
-  return res;
 }
 
 /* At most this many runs per point and layout (calls beyond are rare). */

@@ -206,10 +206,20 @@ export interface FuzzOptions {
   readonly regressionDir: string | null;
   /** Called after each run. */
   readonly onRun?: (stats: FuzzStats) => void;
+  /** Lets an asynchronous campaign stop early (Ctrl-C); see runFuzzAsync(). */
+  readonly stop?: FuzzStop;
   /** Let commands reach the known v6.15 defects (the probe that must find them). */
   readonly allowKnownDefects?: boolean;
   /** Shrink a failure (default); off, the first failing sequence is reported as found. */
   readonly shrink?: boolean;
+}
+
+/** How an asynchronous campaign learns that it should stop. */
+export interface FuzzStop {
+  /** True once a stop has been asked for. */
+  readonly requested: boolean;
+  /** Called before each run: a chance to let pending events (signals) in. */
+  pause(): Promise<void>;
 }
 
 export interface FuzzFailureReport {
@@ -220,7 +230,13 @@ export interface FuzzFailureReport {
   readonly message: string;
   /** The regression trace written, if any. */
   readonly regressionFile: string | null;
+  /** Why the regression trace could not be written (the message then holds the trace itself). */
+  readonly regressionError: string | null;
   readonly trace: Trace;
+  /** fc.commands' replay path (command sequences only). */
+  readonly replayPath: string | null;
+  /** The command line that re-runs the failing case. */
+  readonly reproduce: string;
   /** The known v6.15 defect the failure is, if it is one (see known_defects.ts). */
   readonly known: KnownDefect | null;
 }
@@ -231,6 +247,30 @@ export interface FuzzResult {
   readonly failure: FuzzFailureReport | null;
   /** Findings recognised as known v6.15 defects (the campaign still passes). */
   readonly known: FuzzFailureReport[];
+  /** The campaign stopped early (FuzzOptions.stop). */
+  readonly interrupted: boolean;
+}
+
+type SequenceArg = Iterable<fc.Command<FuzzModelState, FuzzReal>>;
+
+/* The arbitrary of command sequences. */
+function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<SequenceArg> {
+  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
+  return fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath });
+}
+
+/* One run of the command-sequence property. */
+function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void, validate: ValidateOptions = {}): (cmds: SequenceArg) => void {
+  return (cmds) => {
+    const sys = new FuzzSystem(stats);
+    try {
+      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
+    } finally {
+      sys.dispose();
+      stats.runs++;
+      onRun?.(stats);
+    }
+  };
 }
 
 /** The fast-check property over command sequences. */
@@ -240,17 +280,16 @@ export function fuzzProperty(
   onRun?: (stats: FuzzStats) => void,
   replayPath?: string,
   validate: ValidateOptions = {},
-): fc.IPropertyWithHooks<[Iterable<fc.Command<FuzzModelState, FuzzReal>>]> {
-  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
-  return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath }), (cmds) => {
-    const sys = new FuzzSystem(stats);
-    try {
-      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
-    } finally {
-      sys.dispose();
-      stats.runs++;
-      onRun?.(stats);
-    }
+): fc.IPropertyWithHooks<[SequenceArg]> {
+  return fc.property(sequenceArbitrary(commands, replayPath), sequenceBody(stats, onRun, validate));
+}
+
+/* The same run, asynchronous: it first lets @p stop in, and ends the campaign when asked. */
+function stoppable<T>(arb: fc.Arbitrary<T>, body: (v: T) => void, stop: FuzzStop): fc.IAsyncPropertyWithHooks<[T]> {
+  return fc.asyncProperty(arb, async (v: T) => {
+    await stop.pause();
+    if (stop.requested) throw new fc.PreconditionFailure(true);
+    body(v);
   });
 }
 
@@ -292,40 +331,85 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
  * allowKnownDefects, commands may reach the known v6.15 defects: the first
  * finding that is one of them is reported as known (shrunk, with its
  * reproducer), and the rest of the campaign runs with such commands held
- * back, so that anything else still fails it.
+ * back (seed + 1), so that anything else still fails it.
  */
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const first = checkSequences(stats, opts, opts.runs, opts.seed, { allowKnownDefects: opts.allowKnownDefects });
-  if (!first.report?.known) return { stats, failure: first.report, known: [] };
-  const rest = checkSequences(stats, { ...opts, path: undefined, replayPath: undefined }, opts.runs - first.runs, opts.seed + 1, {});
-  return { stats, failure: rest.report, known: [first.report] };
+  const phase = (o: FuzzOptions, validate: ValidateOptions): SequencePhase => {
+    const prop = fuzzProperty(stats, o.commands, o.onRun, o.replayPath, validate);
+    return sequenceResult(explainRunnerErrors(() => fc.check(prop, checkParams(o))), o, validate, false);
+  };
+  const first = phase(opts, { allowKnownDefects: opts.allowKnownDefects });
+  if (!first.failure?.known) return { stats, failure: first.failure, known: [], interrupted: false };
+  const rest = restOf(opts, first.runs);
+  const second = rest.runs > 0 ? phase(rest, {}) : null;
+  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: false };
 }
 
-/* One fc.check of the sequence property; the failure report, if any, and the runs made. */
-function checkSequences(
-  stats: FuzzStats,
-  opts: FuzzOptions,
-  runs: number,
-  seed: number,
-  validate: ValidateOptions,
-): { report: FuzzFailureReport | null; runs: number } {
-  if (runs <= 0) return { report: null, runs: 0 };
-  const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath, validate);
-  const details = fc.check(prop, { numRuns: runs, seed, path: opts.path, endOnFailure: opts.shrink === false });
-  if (!details.failed || !details.counterexample) return { report: null, runs };
+/** runFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const phase = async (o: FuzzOptions, validate: ValidateOptions): Promise<SequencePhase> => {
+    const prop = stoppable(sequenceArbitrary(o.commands, o.replayPath), sequenceBody(stats, o.onRun, validate), opts.stop);
+    const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(o)));
+    return sequenceResult(details, o, validate, opts.stop.requested);
+  };
+  const first = await phase(opts, { allowKnownDefects: opts.allowKnownDefects });
+  if (!first.failure?.known || opts.stop.requested) {
+    return { stats, failure: first.failure?.known ? null : first.failure, known: first.failure?.known ? [first.failure] : [], interrupted: opts.stop.requested };
+  }
+  const rest = restOf(opts, first.runs);
+  const second = rest.runs > 0 ? await phase(rest, {}) : null;
+  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: opts.stop.requested };
+}
+
+/* The campaign left after a known defect was found in the first `done` runs. */
+function restOf(opts: FuzzOptions, done: number): FuzzOptions {
+  return { ...opts, runs: opts.runs - done, seed: opts.seed + 1, path: undefined, replayPath: undefined, allowKnownDefects: false };
+}
+
+function checkParams<T>(opts: FuzzOptions): fc.Parameters<T> {
+  return { numRuns: opts.runs, seed: opts.seed, path: opts.path, endOnFailure: opts.shrink === false };
+}
+
+/** One fc.check of the sequences: its failure, if any, and the runs it made. */
+interface SequencePhase {
+  readonly failure: FuzzFailureReport | null;
+  readonly runs: number;
+}
+
+/* Turn fast-check's verdict on command sequences into a phase result. */
+function sequenceResult(details: fc.RunDetails<[SequenceArg]>, opts: FuzzOptions, validate: ValidateOptions, interrupted: boolean): SequencePhase {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { failure: null, runs: details.numRuns };
+  }
   const [cmds] = details.counterexample;
   const { steps, error } = replayCommands(cmds, validate);
   /* fc.commands prints its own replay path in the counterexample. */
   const rp = /replayPath=("(?:[^"\\]|\\.)*")/.exec(String(cmds));
   const replayPath = rp ? (JSON.parse(rp[1]) as string) : undefined;
-  return { report: reportFailure('fuzz', details, steps, error, opts, replayPath), runs: details.numRuns };
+  return { failure: reportFailure('fuzz', details, steps, error, opts, replayPath), runs: details.numRuns };
 }
 
 /** Run `runs` merge scenarios (see scenarios.ts). */
 export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fc.property(mergeScenarioArbitrary(), (sc: MergeScenario) => {
+  const prop = fc.property(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun));
+  return scenarioResult(stats, explainRunnerErrors(() => fc.check(prop, checkParams(opts))), opts, false);
+}
+
+/** runScenarioFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runScenarioFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const prop = stoppable(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun), opts.stop);
+  const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(opts)));
+  return scenarioResult(stats, details, opts, opts.stop.requested);
+}
+
+/* One run of the merge-scenario property. */
+function scenarioBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (sc: MergeScenario) => void {
+  return (sc) => {
     const sys = new FuzzSystem(stats);
     const model = new VmaModel();
     try {
@@ -333,14 +417,55 @@ export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
     } finally {
       sys.dispose();
       stats.runs++;
-      opts.onRun?.(stats);
+      onRun?.(stats);
     }
-  });
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path, endOnFailure: opts.shrink === false });
-  if (!details.failed || !details.counterexample) return { stats, failure: null, known: [] };
+  };
+}
+
+function scenarioResult(stats: FuzzStats, details: fc.RunDetails<[MergeScenario]>, opts: FuzzOptions, interrupted: boolean): FuzzResult {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { stats, failure: null, known: [], interrupted };
+  }
   const steps = scenarioSteps(details.counterexample[0]);
   const { error } = replaySteps(steps);
-  return { stats, failure: reportFailure('scenario', details, steps, error, opts), known: [] };
+  return { stats, failure: reportFailure('scenario', details, steps, error, opts), known: [], interrupted };
+}
+
+/** fast-check could not run the campaign at all (a --path that leads nowhere, say). */
+export class FuzzRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuzzRunError';
+  }
+}
+
+/* fast-check throws when a replay path leads nowhere: say so as a FuzzRunError. */
+function asRunError(err: unknown): unknown {
+  return err instanceof Error && /^Unable to replay/.test(err.message) ? new FuzzRunError(err.message) : err;
+}
+
+function explainRunnerErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+async function explainRunnerErrorsAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+/* A failed run without a counterexample is fast-check's own error, unless we interrupted it. */
+function rethrowRunnerError(details: { readonly failed: boolean; readonly errorInstance?: unknown; readonly numSkips: number }, interrupted: boolean): void {
+  if (!details.failed || interrupted) return;
+  const e = details.errorInstance;
+  throw new FuzzRunError(e instanceof Error ? e.message : `fast-check could not run the property (${details.numSkips} skipped runs)`);
 }
 
 /* Run steps on a fresh port and model, returning the failure (if any). */
@@ -382,13 +507,25 @@ function reportFailure(
   /* A known v6.15 defect is reported with its reproducer, not saved as a regression the port must pass. */
   const known = recogniseKnownDefect(steps, error instanceof FuzzFailure ? error : null);
   let regressionFile: string | null = null;
+  let regressionError: string | null = null;
   if (opts.regressionDir !== null && !known) {
-    mkdirSync(opts.regressionDir, { recursive: true });
-    regressionFile = join(opts.regressionDir, `${name}.json`);
-    writeFileSync(regressionFile, formatTrace(trace));
+    const file = join(opts.regressionDir, `${name}.json`);
+    try {
+      mkdirSync(opts.regressionDir, { recursive: true });
+      writeFileSync(file, formatTrace(trace));
+      regressionFile = file;
+    } catch (err) {
+      /* The report must not be lost: it says why, and carries the trace itself. */
+      regressionError = `could not write the regression trace ${file}: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
   const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
   const path = details.counterexamplePath ?? '';
+  const reproduce =
+    kind === 'fuzz'
+      ? `vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
+        (replayPath ? ` --replay-path "${replayPath}"` : '')
+      : `vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`;
   const message = [
     known ? `known v6.15 defect ${known.id}: ${known.summary} (upstream fix: ${known.fix})` : '',
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
@@ -396,12 +533,10 @@ function reportFailure(
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
     why,
     regressionFile ? `regression trace written to ${regressionFile} (replay: vma-harness replay ${regressionFile})` : '',
-    kind === 'fuzz'
-      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
-        (replayPath ? ` --replay-path "${replayPath}"` : '')
-      : `reproduce: vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`,
+    regressionError ? `${regressionError}\nthe regression trace, to save by hand:\n${formatTrace(trace)}` : '',
+    `reproduce: ${reproduce}`,
   ]
     .filter(Boolean)
     .join('\n');
-  return { seed: details.seed, path, steps, message, regressionFile, trace, known };
+  return { seed: details.seed, path, steps, message, regressionFile, regressionError, trace, replayPath: replayPath ?? null, reproduce, known };
 }
