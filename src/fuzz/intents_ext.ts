@@ -14,7 +14,7 @@
  * reach.
  */
 
-import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SEALED } from '../vma_internal/constants';
+import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SEALED, VM_WRITE } from '../vma_internal/constants';
 import { INJECT_POINTS, type AnonId, type InjectPointName, type NameId, type TraceStep } from '../trace/types';
 import { DEFAULT_MAX_MAP_COUNT } from './model/faults';
 import { STACK_GUARD_GAP } from './model/growth';
@@ -137,7 +137,13 @@ export function resolveExt(op: TraceStep['op'], i: Choices, model: VmaModel, w: 
       const prepareFails = model.faults.armedAt('anon_vma_prepare')?.after === 0;
       const bare = prepareFails ? stacks.filter((s) => s.anon === null) : [];
       const pool = bare.length ? bare : stacks;
-      const v = pool.length && i.a % 6 !== 0 ? pool[i.a % pool.length] : anyVma();
+      /* No stack yet: map one in the stack area first. */
+      if (!pool.length && i.a % 4 !== 0) {
+        const addr = w.stackArea + (i.c % 12) * P;
+        const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_GROWSDOWN | (i.flags % 3 === 0 ? VM_LOCKED : 0n);
+        return { op: 'mmap', addr, len: (1 + (i.d % 4)) * P, flags, pgoff: addr / P, file: null };
+      }
+      const v = pool.length && i.a % 12 !== 0 ? pool[i.a % pool.length] : anyVma();
       if (!v) return null;
       /* A stack needs an anon_vma first (the harness cannot make one): give it one. */
       if (v.flags & VM_GROWSDOWN && v.anon === null && !prepareFails && i.d % 4 !== 0) {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Planting a bug in a COPY of the project's sources, never in src/: every
+ * Planting bugs in a COPY of the project's sources, never in src/: every
  * file under src/ (but the CLI and the benchmark) is transpiled into a
- * temporary directory, the planted file with its edits applied (each edit
- * must match exactly once), and modules are loaded from there in an
- * isolated module registry.  The copy has its own port, stub layer, model
- * and fuzzer, so nothing it does touches the real ones.  Transpiled files
- * are cached by content under node_modules/.cache (transpiling is the slow
- * part; the first run fills the cache).
+ * temporary directory, the planted file with each bug's edit applied behind
+ * a switch of its own (each edit's text must occur exactly once), and
+ * modules are loaded from there in an isolated module registry, once.  The
+ * copy has its own port, stub layer, model and fuzzer, so nothing it does
+ * touches the real ones; switching one bug on at a time lets all of them
+ * share one copy and one warmed-up JIT.  Transpiled files are cached by
+ * content under node_modules/.cache (transpiling is the slow part; the
+ * first run fills the cache).
  */
 
 import { createHash } from 'node:crypto';
@@ -24,14 +26,25 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'vma-harness-planted');
 /* What the fuzzer never loads. */
 const SKIP = /^(bench|cli)([/\\]|\.ts$)/;
 
-/** One source edit: the exact text to find and what replaces it. */
-export type Edit = readonly [from: string, to: string];
+/**
+ * One planted bug: text of the file to replace (it must occur exactly
+ * once), what replaces it while the bug is switched on, and whether the
+ * text is an expression or whole statements.
+ */
+export interface Bug {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly kind: 'expr' | 'stmt';
+}
 
-/** A transpiled copy of src/ with a bug planted in it. */
+/** A transpiled copy of src/ with bugs planted in it, each behind its own switch. */
 export interface PlantedCopy {
   readonly dir: string;
-  /** require() a module of the copy (path relative to src/, no extension) in a fresh registry. */
+  /** require() a module of the copy (path relative to src/, no extension), once per copy. */
   load<T>(module: string): T;
+  /** Switch one planted bug on (null: all off, the copy behaves as src/). */
+  activate(id: string | null): void;
   dispose(): void;
 }
 
@@ -63,8 +76,21 @@ function transpile(text: string, fileName: string): string {
   return js;
 }
 
-/** Copy src/ with `edits` applied to `file` (relative to src/). */
-export function plantInCopy(file: string, edits: readonly Edit[]): PlantedCopy {
+/* The global the planted code reads to know which bug is on. */
+const SWITCH = '__vmaHarnessPlanted';
+type Switchboard = { [SWITCH]?: string | null };
+
+/* Plant one bug behind its switch. */
+function plant(text: string, file: string, bug: Bug): string {
+  const at = text.indexOf(bug.from);
+  if (at < 0 || text.indexOf(bug.from, at + 1) >= 0) throw new Error(`plant ${bug.id}: '${bug.from}' must occur exactly once in ${file}`);
+  const on = `globalThis.${SWITCH} === ${JSON.stringify(bug.id)}`;
+  const swapped = bug.kind === 'expr' ? `(${on} ? (${bug.to}) : (${bug.from}))` : `if (${on}) {\n${bug.to}\n} else {\n${bug.from}\n}`;
+  return text.slice(0, at) + swapped + text.slice(at + bug.from.length);
+}
+
+/** Copy src/ with `bugs` planted in `file` (relative to src/), all switched off. */
+export function plantInCopy(file: string, bugs: readonly Bug[]): PlantedCopy {
   const dir = mkdtempSync(join(tmpdir(), 'vma-planted-'));
   /* node_modules next to the copy, so that fast-check and friends resolve. */
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
@@ -73,11 +99,7 @@ export function plantInCopy(file: string, edits: readonly Edit[]): PlantedCopy {
     const rel = relative(SRC, path);
     let text = readFileSync(path, 'utf8');
     if (rel === file) {
-      for (const [from, to] of edits) {
-        const at = text.indexOf(from);
-        if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`plant: '${from}' must occur exactly once in ${file}`);
-        text = text.slice(0, at) + to + text.slice(at + from.length);
-      }
+      for (const bug of bugs) text = plant(text, file, bug);
       planted = true;
     }
     const out = join(dir, rel.replace(/\.ts$/, '.js'));
@@ -85,16 +107,22 @@ export function plantInCopy(file: string, edits: readonly Edit[]): PlantedCopy {
     writeFileSync(out, transpile(text, rel));
   }
   if (!planted) throw new Error(`plant: no file ${file} under src/`);
+  const loaded = new Map<string, unknown>();
+  let registry: ((m: string) => unknown) | null = null;
+  jest.isolateModules(() => {
+    registry = (m: string): unknown => require(join(dir, m));
+  });
   return {
     dir,
     load<T>(module: string): T {
-      let mod: unknown;
-      jest.isolateModules(() => {
-        mod = require(join(dir, module));
-      });
-      return mod as T;
+      if (!loaded.has(module)) loaded.set(module, (registry as (m: string) => unknown)(module));
+      return loaded.get(module) as T;
+    },
+    activate(id: string | null): void {
+      (globalThis as Switchboard)[SWITCH] = id;
     },
     dispose(): void {
+      (globalThis as Switchboard)[SWITCH] = null;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -103,25 +131,25 @@ export function plantInCopy(file: string, edits: readonly Edit[]): PlantedCopy {
 type Harness = typeof import('../../src/fuzz/harness');
 type Sweep = typeof import('../../src/fuzz/fault_sweep');
 
-/** Run the command-sequence phase of the property suite on a planted copy; the failure message, or null. */
-export function sequencesCatch(file: string, edits: readonly Edit[]): string | null {
-  const copy = plantInCopy(file, edits);
+/** Run the command-sequence phase of the property suite with one planted bug on; the failure message, or null. */
+export function sequencesCatch(copy: PlantedCopy, id: string): string | null {
+  copy.activate(id);
   try {
     const h = copy.load<Harness>('fuzz/harness');
     const r = h.runFuzz({ runs: RUNS, commands: COMMANDS, seed: SEED, regressionDir: null, allowKnownDefects: true, shrink: false });
     return r.failure?.message ?? null;
   } finally {
-    copy.dispose();
+    copy.activate(null);
   }
 }
 
-/** Run the property suite's fault sweep of one operation on a planted copy; the first failure, or null. */
-export function sweepCatches(file: string, edits: readonly Edit[], op: TraceOpName): string | null {
-  const copy = plantInCopy(file, edits);
+/** Run the property suite's fault sweep of one operation with one planted bug on; the first failure, or null. */
+export function sweepCatches(copy: PlantedCopy, id: string, op: TraceOpName): string | null {
+  copy.activate(id);
   try {
     const s = copy.load<Sweep>('fuzz/fault_sweep');
     return s.faultSweep(SEED, SWEEP_PER_OP, undefined, [op]).failures[0] ?? null;
   } finally {
-    copy.dispose();
+    copy.activate(null);
   }
 }
