@@ -67,7 +67,8 @@ export {
 } from './fuzz/harness';
 export { faultSweep, faultSweepAsync, SWEEP_OPS, type SweepResult } from './fuzz/fault_sweep';
 export { checkInvariants, snapshotVmas, type VmaSnapshot } from './fuzz/invariants';
-export { MERGE_CASES, MergeCoverage, type MergeCase } from './fuzz/coverage';
+export { MERGE_CASES, MergeCoverage, PATH_ROWS, type MergeCase } from './fuzz/coverage';
+export { KNOWN_DEFECTS, knownDefect, type KnownDefect } from './known_defects';
 export { drawLayouts, stepRange, type DiagramLine } from './fuzz/diagram';
 
 /* The command line, for scripts that want to run it in-process. */
