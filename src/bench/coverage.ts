@@ -210,7 +210,7 @@ export async function coverageMain(argv: readonly string[]): Promise<number> {
   /* Start before the port is loaded (required lazily below), so that every call is counted. */
   await cov.start();
   const { collectTraceFiles, replayFile } = require('../trace/replay') as typeof import('../trace/replay');
-  const { fixturesDir } = require('../cli/main_job') as typeof import('../cli/main_job');
+  const { fixturesDir } = require('../cli/fuzz_cmd') as typeof import('../cli/fuzz_cmd');
   const runNames = ['oracle replay'];
 
   const oracle = collectTraceFiles([join(fixturesDir(), 'oracle')]).filter((f) => f.endsWith('.json'));
@@ -221,11 +221,13 @@ export async function coverageMain(argv: readonly string[]): Promise<number> {
 
   if (!replayOnly) {
     const { DEFAULT_CAMPAIGN, runCampaign } = require('../cli/fuzz_cmd') as typeof import('../cli/fuzz_cmd');
+    const { processContext } = require('../cli/context') as typeof import('../cli/context');
     const dir = mkdtempSync(join(tmpdir(), 'vma-coverage-'));
     try {
       process.stderr.write('coverage: running the default fuzz campaign\n');
-      const fuzz = runCampaign({ ...DEFAULT_CAMPAIGN, regressionDir: dir }, (s) => void process.stderr.write(s), false);
-      failed += fuzz.failures.length;
+      const ctx = processContext();
+      const fuzz = await runCampaign({ ...DEFAULT_CAMPAIGN, regressionDir: dir }, ctx, ctx.err, false);
+      failed += fuzz.exitCode;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -122,14 +122,39 @@ const MUST_REPORT: ReadonlySet<TraceOpName> = new Set([
 ]);
 
 export function faultSweep(seed: number, perOp: number, onScenario?: () => void): SweepResult {
-  const rnd = prng(seed);
   const res: SweepResult = { scenarios: 0, faultRuns: 0, failures: [] };
+  for (const _ of sweepScenarios(seed, perOp, res)) onScenario?.();
+  return res;
+}
+
+/**
+ * faultSweep() that lets @p stop in before each layout and ends early when
+ * it asks to (Ctrl-C); the result then covers the layouts swept so far.
+ */
+export async function faultSweepAsync(
+  seed: number,
+  perOp: number,
+  stop: { readonly requested: boolean; pause(): Promise<void> },
+  onScenario?: () => void,
+): Promise<SweepResult & { interrupted: boolean }> {
+  const res: SweepResult = { scenarios: 0, faultRuns: 0, failures: [] };
+  const it = sweepScenarios(seed, perOp, res);
+  for (;;) {
+    await stop.pause();
+    if (stop.requested) return { ...res, interrupted: true };
+    if (it.next().done) return { ...res, interrupted: false };
+    onScenario?.();
+  }
+}
+
+/* The sweep, one layout at a time: yields after each layout, filling @p res. */
+function* sweepScenarios(seed: number, perOp: number, res: SweepResult): Generator<void, void, void> {
+  const rnd = prng(seed);
   for (const op of FAULT_OPS) {
     for (let k = 0; k < perOp; k++) {
       const sc = scenario(rnd, op, 4 + Math.floor(rnd() * 12));
       if (!sc) continue;
       res.scenarios++;
-      onScenario?.();
       for (let n = 1; ; n++) {
         const problem = sweepOnce(sc.prefix, sc.step, n);
         if (problem === 'not reached') break;
@@ -139,9 +164,9 @@ export function faultSweep(seed: number, perOp: number, onScenario?: () => void)
           break;
         }
       }
+      yield;
     }
   }
-  return res;
 }
 
 /* One point of the sweep; returns what went wrong, 'not reached', or null. */

@@ -178,6 +178,16 @@ export interface FuzzOptions {
   readonly regressionDir: string | null;
   /** Called after each run. */
   readonly onRun?: (stats: FuzzStats) => void;
+  /** Lets an asynchronous campaign stop early (Ctrl-C); see runFuzzAsync(). */
+  readonly stop?: FuzzStop;
+}
+
+/** How an asynchronous campaign learns that it should stop. */
+export interface FuzzStop {
+  /** True once a stop has been asked for. */
+  readonly requested: boolean;
+  /** Called before each run: a chance to let pending events (signals) in. */
+  pause(): Promise<void>;
 }
 
 export interface FuzzFailureReport {
@@ -188,23 +198,33 @@ export interface FuzzFailureReport {
   readonly message: string;
   /** The regression trace written, if any. */
   readonly regressionFile: string | null;
+  /** Why the regression trace could not be written (the message then holds the trace itself). */
+  readonly regressionError: string | null;
   readonly trace: Trace;
+  /** fc.commands' replay path (command sequences only). */
+  readonly replayPath: string | null;
+  /** The command line that re-runs the failing case. */
+  readonly reproduce: string;
 }
 
 export interface FuzzResult {
   readonly stats: FuzzStats;
   readonly failure: FuzzFailureReport | null;
+  /** The campaign stopped early (FuzzOptions.stop). */
+  readonly interrupted: boolean;
 }
 
-/** The fast-check property over command sequences. */
-export function fuzzProperty(
-  stats: FuzzStats,
-  commands: number,
-  onRun?: (stats: FuzzStats) => void,
-  replayPath?: string,
-): fc.IPropertyWithHooks<[Iterable<fc.Command<FuzzModelState, FuzzReal>>]> {
+type SequenceArg = Iterable<fc.Command<FuzzModelState, FuzzReal>>;
+
+/* The arbitrary of command sequences. */
+function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<SequenceArg> {
   const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
-  return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath }), (cmds) => {
+  return fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath });
+}
+
+/* One run of the command-sequence property. */
+function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (cmds: SequenceArg) => void {
+  return (cmds) => {
     const sys = new FuzzSystem(stats);
     try {
       fc.modelRun(() => ({ model: { model: new VmaModel() }, real: { sys } }), cmds);
@@ -213,6 +233,25 @@ export function fuzzProperty(
       stats.runs++;
       onRun?.(stats);
     }
+  };
+}
+
+/** The fast-check property over command sequences. */
+export function fuzzProperty(
+  stats: FuzzStats,
+  commands: number,
+  onRun?: (stats: FuzzStats) => void,
+  replayPath?: string,
+): fc.IPropertyWithHooks<[SequenceArg]> {
+  return fc.property(sequenceArbitrary(commands, replayPath), sequenceBody(stats, onRun));
+}
+
+/* The same run, asynchronous: it first lets @p stop in, and ends the campaign when asked. */
+function stoppable<T>(arb: fc.Arbitrary<T>, body: (v: T) => void, stop: FuzzStop): fc.IAsyncPropertyWithHooks<[T]> {
+  return fc.asyncProperty(arb, async (v: T) => {
+    await stop.pause();
+    if (stop.requested) throw new fc.PreconditionFailure(true);
+    body(v);
   });
 }
 
@@ -249,20 +288,53 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
   const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath);
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  return sequenceResult(stats, explainRunnerErrors(() => fc.check(prop, checkParams(opts))), opts, false);
+}
+
+/** runFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const prop = stoppable(sequenceArbitrary(opts.commands, opts.replayPath), sequenceBody(stats, opts.onRun), opts.stop);
+  const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(opts)));
+  return sequenceResult(stats, details, opts, opts.stop.requested);
+}
+
+function checkParams<T>(opts: FuzzOptions): fc.Parameters<T> {
+  return { numRuns: opts.runs, seed: opts.seed, path: opts.path };
+}
+
+/* Turn fast-check's verdict on command sequences into a FuzzResult. */
+function sequenceResult(stats: FuzzStats, details: fc.RunDetails<[SequenceArg]>, opts: FuzzOptions, interrupted: boolean): FuzzResult {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { stats, failure: null, interrupted };
+  }
   const [cmds] = details.counterexample;
   const { steps, error } = replayCommands(cmds);
   /* fc.commands prints its own replay path in the counterexample. */
   const rp = /replayPath=("(?:[^"\\]|\\.)*")/.exec(String(cmds));
   const replayPath = rp ? (JSON.parse(rp[1]) as string) : undefined;
-  return { stats, failure: reportFailure('fuzz', details, steps, error, opts, replayPath) };
+  return { stats, failure: reportFailure('fuzz', details, steps, error, opts, replayPath), interrupted };
 }
 
 /** Run `runs` merge scenarios (see scenarios.ts). */
 export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fc.property(mergeScenarioArbitrary(), (sc: MergeScenario) => {
+  const prop = fc.property(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun));
+  return scenarioResult(stats, explainRunnerErrors(() => fc.check(prop, checkParams(opts))), opts, false);
+}
+
+/** runScenarioFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runScenarioFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const prop = stoppable(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun), opts.stop);
+  const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(opts)));
+  return scenarioResult(stats, details, opts, opts.stop.requested);
+}
+
+/* One run of the merge-scenario property. */
+function scenarioBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (sc: MergeScenario) => void {
+  return (sc) => {
     const sys = new FuzzSystem(stats);
     const model = new VmaModel();
     try {
@@ -270,14 +342,55 @@ export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
     } finally {
       sys.dispose();
       stats.runs++;
-      opts.onRun?.(stats);
+      onRun?.(stats);
     }
-  });
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  };
+}
+
+function scenarioResult(stats: FuzzStats, details: fc.RunDetails<[MergeScenario]>, opts: FuzzOptions, interrupted: boolean): FuzzResult {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { stats, failure: null, interrupted };
+  }
   const steps = scenarioSteps(details.counterexample[0]);
   const { error } = replaySteps(steps);
-  return { stats, failure: reportFailure('scenario', details, steps, error, opts) };
+  return { stats, failure: reportFailure('scenario', details, steps, error, opts), interrupted };
+}
+
+/** fast-check could not run the campaign at all (a --path that leads nowhere, say). */
+export class FuzzRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuzzRunError';
+  }
+}
+
+/* fast-check throws when a replay path leads nowhere: say so as a FuzzRunError. */
+function asRunError(err: unknown): unknown {
+  return err instanceof Error && /^Unable to replay/.test(err.message) ? new FuzzRunError(err.message) : err;
+}
+
+function explainRunnerErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+async function explainRunnerErrorsAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+/* A failed run without a counterexample is fast-check's own error, unless we interrupted it. */
+function rethrowRunnerError(details: { readonly failed: boolean; readonly errorInstance?: unknown; readonly numSkips: number }, interrupted: boolean): void {
+  if (!details.failed || interrupted) return;
+  const e = details.errorInstance;
+  throw new FuzzRunError(e instanceof Error ? e.message : `fast-check could not run the property (${details.numSkips} skipped runs)`);
 }
 
 /* Run steps on a fresh port and model, returning the failure (if any). */
@@ -317,25 +430,35 @@ function reportFailure(
   const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}`;
   const trace = regressionTrace(name, steps);
   let regressionFile: string | null = null;
+  let regressionError: string | null = null;
   if (opts.regressionDir !== null) {
-    mkdirSync(opts.regressionDir, { recursive: true });
-    regressionFile = join(opts.regressionDir, `${name}.json`);
-    writeFileSync(regressionFile, formatTrace(trace));
+    const file = join(opts.regressionDir, `${name}.json`);
+    try {
+      mkdirSync(opts.regressionDir, { recursive: true });
+      writeFileSync(file, formatTrace(trace));
+      regressionFile = file;
+    } catch (err) {
+      /* The report must not be lost: it says why, and carries the trace itself. */
+      regressionError = `could not write the regression trace ${file}: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
   const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
   const path = details.counterexamplePath ?? '';
+  const reproduce =
+    kind === 'fuzz'
+      ? `vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
+        (replayPath ? ` --replay-path "${replayPath}"` : '')
+      : `vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`;
   const message = [
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
     `shrunk to ${steps.length} steps:`,
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
     why,
     regressionFile ? `regression trace written to ${regressionFile} (replay: vma-harness replay ${regressionFile})` : '',
-    kind === 'fuzz'
-      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
-        (replayPath ? ` --replay-path "${replayPath}"` : '')
-      : `reproduce: vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`,
+    regressionError ? `${regressionError}\nthe regression trace, to save by hand:\n${formatTrace(trace)}` : '',
+    `reproduce: ${reproduce}`,
   ]
     .filter(Boolean)
     .join('\n');
-  return { seed: details.seed, path, steps, message, regressionFile, trace };
+  return { seed: details.seed, path, steps, message, regressionFile, regressionError, trace, replayPath: replayPath ?? null, reproduce };
 }

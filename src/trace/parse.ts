@@ -6,6 +6,7 @@
 // problem is reported as a TraceFormatError that says where it was found.
 
 import { TraceFormatError } from './errors';
+import { findDuplicateKey } from './json_keys';
 import { HexFormatError, isCanonicalHex, parseHexNumber, parseHexU64 } from './hex';
 import {
   AnonFlags,
@@ -588,12 +589,16 @@ function parseStep(source: string, index: number, raw: unknown): TraceStep {
  */
 export function parseTrace(text: string, source: string): Trace {
   const doc: Locator = new Locator(source, null, null);
+  if (text.startsWith('\ufeff')) {
+    doc.fail('', 'the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which vma-trace/1 does not allow: save it as UTF-8 without a BOM');
+  }
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (e: unknown) {
     doc.fail('', `malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  rejectDuplicateKeys(source, text, root);
   if (!isObject(root)) doc.fail('', `the document must be a JSON object, got ${describe(root)}`);
 
   if (!hasOwn(root, 'format')) doc.fail('format', "missing 'format'");
@@ -611,6 +616,26 @@ export function parseTrace(text: string, source: string): Trace {
   const kernel = readString(doc, 'kernel', root.kernel);
   const name = readString(doc, 'name', root.name);
   const rawSteps = readArray(doc, 'steps', root.steps);
+  if (rawSteps.length === 0) doc.fail('steps', 'a trace needs at least one step, and steps is empty');
   const steps = rawSteps.map((raw, i) => parseStep(source, i, raw));
   return { format: TRACE_FORMAT, kernel, name, steps };
+}
+
+/* JSON.parse keeps the last of two equal keys silently: refuse them, saying where. */
+function rejectDuplicateKeys(source: string, text: string, root: unknown): void {
+  const dup = findDuplicateKey(text);
+  if (dup === null) return;
+  const { path, key } = dup;
+  const inStep = path[0] === 'steps' && typeof path[1] === 'number';
+  const rest = inStep ? path.slice(2) : path;
+  let field = '';
+  for (const p of [...rest, key]) field += typeof p === 'number' ? `[${p}]` : field === '' ? p : `.${p}`;
+  const detail = `duplicate key '${key}' (JSON would silently keep only the last value): write each key once`;
+  if (!inStep) throw new TraceFormatError(source, null, field, detail);
+  const index = path[1] as number;
+  const steps = isObject(root) && Array.isArray(root.steps) ? root.steps : [];
+  const raw: unknown = steps[index];
+  /* Name the operation, unless it is the op key itself that is repeated. */
+  const opKnown = !(rest.length === 0 && key === 'op') && isObject(raw) && typeof raw.op === 'string' && isTraceOpName(raw.op);
+  throw new TraceFormatError(source, index, field, detail, opKnown && isObject(raw) ? (raw.op as string) : null);
 }

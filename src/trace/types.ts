@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Data model of a vma-trace/1 document (see /work/shared/TRACE_FORMAT.md).
+// Data model of a vma-trace/1 document (see docs/TRACE_FORMAT.md).
 //
 // Conventions used throughout:
 // - Arguments holding addresses, lengths, page offsets or deltas are plain
