@@ -202,8 +202,9 @@ export function prealloc_should_fail(): boolean {
 
 /**
  * The mas_store_gfp() point (see maple_store.ts): a store the maple tree
- * could fail to allocate for.  Stores with __GFP_NOFAIL never qualify, nor does a store of index 0
- * alone into an empty tree (@root_store), which lives in the root pointer.
+ * could fail to allocate for.  Stores with __GFP_NOFAIL never qualify, nor
+ * does a store of index 0 alone into an empty tree (@root_store), which lives
+ * in the root pointer.
  */
 export function mas_store_gfp_should_fail(gfp: gfp_t, root_store: boolean): boolean {
   if (gfp & __GFP_NOFAIL || root_store) return false;

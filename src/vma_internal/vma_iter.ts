@@ -59,11 +59,6 @@ export function vma_prev(vmi: vma_iterator): vm_area_struct | null {
   return mas_prev(vmi.mas, 0);
 }
 
-/** The VMA before the position, but only one ending above @min. */
-export function vma_prev_limit(vmi: vma_iterator, min: unsigned_long): vm_area_struct | null {
-  return mas_prev(vmi.mas, min);
-}
-
 /** Like vma_next(), but only VMAs starting below @max. */
 export function vma_find(vmi: vma_iterator, max: unsigned_long): vm_area_struct | null {
   return mas_find(vmi.mas, max - 1);

@@ -64,6 +64,7 @@ import { vma_iter_prealloc } from '../../src/mm/vma_h';
 import { split_vma } from '../../src/mm/vma';
 import { INJECT_POINTS } from '../../src/trace/types';
 import { alloc_and_link_vma, harness_reset } from '../../src/harness/helpers';
+import { TraceWorld } from '../../src/trace/world';
 
 const flags = VM_READ | VM_WRITE;
 
@@ -183,6 +184,21 @@ describe('the points and their switches', () => {
     harness_reset();
     expect(fault_armed('vm_area_dup')).toBe(false);
     expect(mm_stubs.sysctl_max_map_count).toBe(0x1000000);
+  });
+
+  test('a fresh trace world starts with every point off and the default max_map_count', () => {
+    const first = new TraceWorld();
+    first.run({ op: 'inject', point: 'mas_store_gfp', count: 2, after: 1 });
+    first.run({ op: 'set_max_map_count', value: 7 });
+    first.run({ op: 'fail_prealloc', value: true });
+    expect(fault_armed('mas_store_gfp')).toBe(true);
+    expect(mm_stubs.sysctl_max_map_count).toBe(7);
+    first.dispose();
+    const next = new TraceWorld();
+    for (const p of FAULT_POINTS) expect(fault_armed(p)).toBe(false);
+    expect(get_fail_prealloc()).toBe(false);
+    expect(mm_stubs.sysctl_max_map_count).toBe(0x1000000);
+    next.dispose();
   });
 
   test('bad arguments are refused, naming the value', () => {
