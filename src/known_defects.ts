@@ -18,6 +18,7 @@ export interface KnownDefect {
   readonly fix: string;
 }
 
+/** The list. */
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
     id: 'v6.15-mmap-expand-clone-iterator',

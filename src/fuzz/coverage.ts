@@ -19,6 +19,7 @@ import {
   type vma_merge_struct,
 } from '../mm/vma_h';
 
+/** The merge cases, read off the vma_merge_struct. */
 export const MERGE_CASES = [
   'existing:left',
   'existing:right',
@@ -38,6 +39,7 @@ export const MERGE_CASES = [
   'expand:remove_next',
   'expand:nomem',
 ] as const;
+/** One merge case. */
 export type MergeCase = (typeof MERGE_CASES)[number];
 
 /** The other paths, with what each means (all reached by the default campaign). */

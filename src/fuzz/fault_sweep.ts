@@ -102,6 +102,7 @@ const PROMISE: Partial<Record<TraceOpName, Promised>> = {
   mmap: 'pages-or-hole',
 };
 
+/** What a sweep did and found. */
 export interface SweepResult {
   /** Layouts swept (one operation on one layout). */
   scenarios: number;

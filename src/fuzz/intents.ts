@@ -9,7 +9,9 @@
  *
  * The choices lean towards what makes merges interesting: ranges next to
  * existing VMAs, page offsets that continue a neighbour's, a neighbour's
- * flags, shared anon_vmas.
+ * flags, shared anon_vmas.  The operations beyond the fifteen merge-era ones
+ * (brk, the gap search, stacks, the vma_modify family, queries, vm_munmap,
+ * fault injection) are resolved in intents_ext.ts.
  */
 
 import fc from 'fast-check';

@@ -38,9 +38,12 @@ import { ModelRefusal, ModelState, pages, type Seg } from './model/state';
 import { mmap, munmap, vmMunmap } from './model/unmap';
 import { validateStep, type Invalid, type ValidateOptions } from './model/validate';
 
+/** A segment of the model, and the refusal of a step the harness could not run. */
 export { ModelRefusal, type Seg } from './model/state';
+/** Why a step is not valid input, and how validation is asked. */
 export type { Invalid, ValidateOptions } from './model/validate';
 
+/** The reference model: its state, apply() to predict a step, validate() to vet one. */
 export class VmaModel extends ModelState {
   /** A deep copy (for trying a step without committing to it). */
   clone(): VmaModel {

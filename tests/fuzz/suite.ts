@@ -6,8 +6,9 @@
 
 /** The fixed seed (FUZZ_SEED overrides it). */
 export const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
-/** Command sequences (FUZZ_RUNS overrides it); twice as many merge scenarios. */
+/** Command sequences (FUZZ_RUNS overrides it). */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+/** Merge scenarios: twice as many. */
 export const SCENARIO_RUNS = RUNS * 2;
 /** Commands per sequence at most. */
 export const COMMANDS = 80;

@@ -20,12 +20,22 @@ import type { VmaModel } from '../model';
 /** Why a step cannot be run, or null when it can. */
 export type Invalid = string | null;
 
-/* Flag bits the kernel's own callers change (their values in the kernel). */
+/*
+ * Flag bits the kernel's own callers of the vma_modify family change, with
+ * the kernel's values (the harness does not name them; mm/vma.c treats them
+ * as opaque bits that only have to match for a merge).
+ */
+/** userfaultfd: missing-page tracking. */
 export const VM_UFFD_MISSING = 0x200n;
+/** userfaultfd: write protection. */
 export const VM_UFFD_WP = 0x1000n;
+/** madvise(MADV_SEQUENTIAL). */
 export const VM_SEQ_READ = 0x8000n;
+/** madvise(MADV_RANDOM). */
 export const VM_RAND_READ = 0x10000n;
+/** madvise(MADV_DONTFORK). */
 export const VM_DONTCOPY = 0x20000n;
+/** madvise(MADV_DONTDUMP). */
 export const VM_DONTDUMP = 0x4000000n;
 const UFFD_BITS = VM_UFFD_MISSING | VM_UFFD_WP;
 const MADVISE_BITS = VM_DONTCOPY | VM_DONTDUMP | VM_SEQ_READ | VM_RAND_READ;
