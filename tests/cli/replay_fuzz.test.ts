@@ -15,7 +15,7 @@ import { mutateTrace } from '../../src/fuzz/trace_mutations';
 import { cleanEnv, ensureBuilt, repo } from '../util/build';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
-const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 400);
+const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 300);
 const BASES = ['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`));
 
 let dir: string;
