@@ -64,7 +64,6 @@ import {
   vma_iter_set,
   VMA_ITERATOR,
   vma_prev,
-  vma_prev_limit,
   type Ref,
   type vma_iterator,
 } from '../vma_internal/vma_iter';
@@ -74,7 +73,7 @@ import {
   stack_guard_gap,
 } from '../vma_internal/mm_stubs';
 import { test_bit } from '../vma_internal/mm_stubs';
-import { VMG_VMA_STATE, vma_merge_struct, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
+import { VMG_VMA_STATE, vma_merge_struct, vma_prev_limit, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
 import {
   __vm_munmap,
   copy_vma,
