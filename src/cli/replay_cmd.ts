@@ -87,6 +87,8 @@ export async function replayList(list: TraceFileList, o: ReplayOptions, ctx: Cli
     await ctx.interrupt.pause();
     if (ctx.interrupt.requested) break;
     const r = await replayEntry(e, o, ctx);
+    /* Ctrl-C while standard input was being read: that trace was not replayed. */
+    if (ctx.interrupt.requested && e.path === null) break;
     done++;
     const desc = describeResult(r);
     traces.push(traceJson(r, e.display, desc, o.timing));
