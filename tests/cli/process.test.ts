@@ -65,7 +65,7 @@ function interruptWhen(args: string[], ready: RegExp, stream: 'stdout' | 'stderr
 test('SIGINT during fuzz: a partial summary marked interrupted, exit 130, promptly', async () => {
   const r = await interruptWhen(['fuzz', '--sequences-only', '--runs', '10000000', '--regressions', dir], /Command sequences/);
   expect(r.code).toBe(130);
-  expect(r.afterSignalMs).toBeLessThan(5000);
+  expect(r.afterSignalMs).toBeLessThan(15000);
   expect(r.out).toMatch(/\d+ runs, \d+ commands \(interrupted\)/);
   expect(r.out).toMatch(/Fuzz summary \([\d.]+ s\), INTERRUPTED: partial counts:/);
   expect(r.out).toMatch(/runs: \d+ {3}commands executed: \d+/);

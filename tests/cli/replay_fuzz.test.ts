@@ -44,7 +44,7 @@ test('mutated oracle traces always end with exit 0, 1 or 2, within the time boun
     const { replayFuzz } = require(${JSON.stringify(join(repo, 'dist', 'fuzz', 'trace_mutations.js'))});
     const fs = require('node:fs');
     const bases = ${JSON.stringify(BASES)}.map((f) => fs.readFileSync(f, 'utf8'));
-    const r = replayFuzz(bases, { seed: ${SEED}, runs: ${RUNS}, limitMs: 3000, inputFile: ${JSON.stringify(inputFile)} });
+    const r = replayFuzz(bases, { seed: ${SEED}, runs: ${RUNS}, limitMs: 5000, inputFile: ${JSON.stringify(inputFile)} });
     process.stdout.write(JSON.stringify(r));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: cleanEnv(), timeout: 90_000, maxBuffer: 1 << 24 });
   if (r.error || r.status !== 0) {
