@@ -67,8 +67,8 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
   return { ...base, status: 'pass', stepsRun: trace.steps.length, step: null, op: null, mismatch: null, message: null, elapsedNs: elapsed };
 }
 
-/** A result for input that could not be read or parsed. */
-function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
+/** A result for input that could not be read or parsed (bad input, exit status 2). */
+export function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
   return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n };
 }
 
