@@ -23,7 +23,7 @@ import { TraceWorld } from '../trace/world';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, snapshotVmas } from './invariants';
+import { checkInvariants, MAPLE_CHECKS_FIRED, snapshotVmas } from './invariants';
 import { VmaModel } from './model';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
@@ -69,9 +69,10 @@ function describeFailure(
  * Invariant families checked after every command: agreement with the model
  * (layout, values, identities, refcounts, write marks, frees, anon marks,
  * warnings), tree shape, refcount of reachable VMAs, detached frees, no
- * leak, write-locking of changed VMAs, validate_mm(), map_count, no WARN.
+ * leak, write-locking of changed VMAs, validate_mm(), map_count, no WARN,
+ * no maple-tree check (misuse of a maple state).
  */
-export const INVARIANT_FAMILIES = 9;
+export const INVARIANT_FAMILIES = 10;
 
 /** The port under test, with the steps it has run. */
 export class FuzzSystem {
@@ -314,7 +315,10 @@ function reportFailure(
     .update(steps.map((st) => formatStep({ ...st, expect: undefined })).join('\n'))
     .digest('hex')
     .slice(0, 8);
-  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}`;
+  const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
+  /* A failure on a maple-state misuse says so in the regression's name. */
+  const maple = why.includes(MAPLE_CHECKS_FIRED) ? '-maple-misuse' : '';
+  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}${maple}`;
   const trace = regressionTrace(name, steps);
   let regressionFile: string | null = null;
   if (opts.regressionDir !== null) {
@@ -322,7 +326,6 @@ function reportFailure(
     regressionFile = join(opts.regressionDir, `${name}.json`);
     writeFileSync(regressionFile, formatTrace(trace));
   }
-  const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
   const path = details.counterexamplePath ?? '';
   const message = [
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
