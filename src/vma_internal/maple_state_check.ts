@@ -320,12 +320,13 @@ export function describeState<T>(mas: ma_state<T>): string {
 /* Function names on the stack outside the maple tree, innermost first. */
 const SKIP_FILES = /[\\/]vma_internal[\\/](maple_tree|maple_state_check)\.[jt]s/;
 const KERNEL_FILES = /[\\/](mm|vma_internal|harness)[\\/][^\\/]+\.[jt]s/;
+const TEST_FILES = /\.test\.[jt]s/;
 
 function kernelCallers(): string {
   const names: string[] = [];
   for (const f of (new Error().stack ?? '').split('\n').slice(1)) {
-    if (SKIP_FILES.test(f) || !KERNEL_FILES.test(f)) continue;
-    const m = /^\s*at (?:new )?([^\s(]+) \(/.exec(f);
+    if (SKIP_FILES.test(f) || !KERNEL_FILES.test(f) || TEST_FILES.test(f)) continue;
+    const m = /^\s*at (?:new )?([^\s(<]+) \(/.exec(f);
     if (!m) continue;
     names.push(m[1].replace(/^Object\./, ''));
     if (names.length === 3) break;
