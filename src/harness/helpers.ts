@@ -265,9 +265,8 @@ export function dummy_close(_vma: vm_area_struct): void {}
 
 /**
  * Return the harness to its starting state: no warnings or maple-tree
- * checks recorded, a fresh
- * allocation registry (ids from 1), no fault injection, clean dummy
- * anon_vma, and no mm for the current task.
+ * checks recorded, a fresh allocation registry (ids from 1), no fault
+ * injection, clean dummy anon_vma, and no mm for the current task.
  */
 export function harness_reset(): void {
   warn_reset();

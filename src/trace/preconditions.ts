@@ -11,8 +11,9 @@
  * destinations for new VMAs, and a VMA below a merge_new range unless none
  * lies above it either (without one the harness helper leaves the iterator
  * on the next VMA, past the range, and a merge with it stores from there:
- * the real tree warns and corrupts itself).  munmap is not checked: unaligned or
- * empty ranges are its callers' business and it answers -EINVAL.
+ * the real tree warns and corrupts itself).  munmap is not checked:
+ * unaligned or empty ranges are its callers' business and it answers
+ * -EINVAL.
  */
 
 import { PAGE_SIZE, type vm_area_struct } from '../vma_internal';

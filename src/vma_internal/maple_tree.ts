@@ -35,6 +35,14 @@
  * Not reproduced: RCU, locking, node allocation (preallocation always
  * succeeds unless fault injection says otherwise), root-pointer trees (an
  * entry stored at [0, 0] is kept as a one-index range, which walks alike).
+ *
+ * What it checks
+ * --------------
+ * Because a range store lands on its range wherever the state points, the
+ * stand-in would forgive stores and walks from a mispositioned state that
+ * the real tree gets wrong.  maple_state_check.ts holds the rules and the
+ * records; each entry point here tells it, in one line, where the state now
+ * is (mas_track_*) or what it is about to do (mas_check_*).
  */
 
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
