@@ -75,8 +75,13 @@
 import type { ma_state } from './maple_tree';
 import { ma_active, ma_error, ma_start, maple_status_name } from './maple_status';
 
-/** conf_lo/pre_index value of a state that holds no position (or no preallocation). */
-export const NOWHERE = -1;
+/**
+ * conf_lo/pre_index value of a state that holds no position (or no
+ * preallocation).  Below every index, and not a small integer, so that the
+ * fields it starts are doubles from the start (addresses up to ULONG_MAX
+ * are stored in them later; a representation change would deoptimise).
+ */
+export const NOWHERE = Number.MIN_SAFE_INTEGER;
 
 /* Same sentinel as constants.ts's ULONG_MAX (kept local: no import cycle). */
 const ULONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -145,13 +150,20 @@ export function mas_track_destroy<T>(mas: ma_state<T>): void {
   mas.pre_index = NOWHERE;
 }
 
-/* The checks ---------------------------------------------------------------- */
+/*
+ * The checks ----------------------------------------------------------------
+ *
+ * Each check is a small test that the hot path runs (and inlines); the
+ * reporting is out of line, in a *_failed() function.
+ */
 
 /** __mas_set_range()'s MAS_WARN_ON: an active state's new range must start in [index, last]. */
 export function mas_check_set_range<T>(mas: ma_state<T>, start: number, last: number): void {
-  if (mas.status === ma_active && (mas.index > start || mas.last < start)) {
-    record('MAS_WARN_ON', '__mas_set_range', 'mas_is_active(mas) && (mas->index > start || mas->last < start)', mas, start, last);
-  }
+  if (mas.status === ma_active && (mas.index > start || mas.last < start)) mas_check_set_range_failed(mas, start, last);
+}
+
+function mas_check_set_range_failed<T>(mas: ma_state<T>, start: number, last: number): void {
+  record('MAS_WARN_ON', '__mas_set_range', 'mas_is_active(mas) && (mas->index > start || mas->last < start)', mas, start, last);
 }
 
 /**
@@ -159,6 +171,11 @@ export function mas_check_set_range<T>(mas: ma_state<T>, start: number, last: nu
  * so the store must not start below the slot it is on.
  */
 export function mas_check_store<T>(mas: ma_state<T>, call: string): void {
+  const s = mas.status;
+  if (s === ma_active ? mas.conf_lo === NOWHERE || mas.index < mas.conf_lo : s === ma_error) mas_check_store_failed(mas, call);
+}
+
+function mas_check_store_failed<T>(mas: ma_state<T>, call: string): void {
   const s = mas.status;
   if (s === ma_active) {
     if (mas.conf_lo === NOWHERE) {
@@ -182,6 +199,18 @@ export function mas_check_store<T>(mas: ma_state<T>, call: string): void {
  * for, from where that walk left the state.
  */
 export function mas_check_store_prealloc<T>(mas: ma_state<T>, entry: T | null): void {
+  if (
+    mas.pre_index !== mas.index ||
+    mas.pre_last !== mas.last ||
+    mas.pre_null !== (entry === null) ||
+    mas.pre_index === NOWHERE ||
+    mas.status === ma_error
+  ) {
+    mas_check_store_prealloc_failed(mas, entry);
+  }
+}
+
+function mas_check_store_prealloc_failed<T>(mas: ma_state<T>, entry: T | null): void {
   if (mas.status === ma_error) {
     record('MAS_WR_BUG_ON', 'mas_store_prealloc', 'mas_is_err(mas)', mas, mas.index, mas.last);
   }
@@ -227,6 +256,10 @@ export function mas_check_store_prealloc<T>(mas: ma_state<T>, entry: T | null): 
  * position; its range must still lie on the slot it is on.
  */
 export function mas_check_walk<T>(mas: ma_state<T>, call: string): void {
+  if (mas.conf_lo === NOWHERE || mas.index < mas.conf_lo || mas.last > mas.conf_hi) mas_check_walk_failed(mas, call);
+}
+
+function mas_check_walk_failed<T>(mas: ma_state<T>, call: string): void {
   if (mas.conf_lo === NOWHERE) {
     misuse(call, 'walk continues from a state that holds no position', mas, mas.index, mas.last);
   } else if (mas.index < mas.conf_lo || mas.last > mas.conf_hi) {
@@ -242,9 +275,11 @@ export function mas_check_walk<T>(mas: ma_state<T>, call: string): void {
 
 /** mas_empty_area()/mas_empty_area_rev() search from the root only from ma_start. */
 export function mas_check_empty_area<T>(mas: ma_state<T>, call: string, min: number, max: number): void {
-  if (mas.status !== ma_start) {
-    misuse(call, 'gap search from a state not at ma_start continues from the node and offset it holds, skipping what lies before', mas, min, max);
-  }
+  if (mas.status !== ma_start) mas_check_empty_area_failed(mas, call, min, max);
+}
+
+function mas_check_empty_area_failed<T>(mas: ma_state<T>, call: string, min: number, max: number): void {
+  misuse(call, 'gap search from a state not at ma_start continues from the node and offset it holds, skipping what lies before', mas, min, max);
 }
 
 /**

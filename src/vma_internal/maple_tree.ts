@@ -48,8 +48,9 @@
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
 import { RangeTree } from './range_tree';
 import { prealloc_should_fail } from './fault_inject';
-import { ma_active, ma_error, ma_none, ma_overflow, ma_pause, ma_root, ma_start, ma_underflow, maple_status_name, type maple_status } from './maple_status';
+import * as status from './maple_status';
 import {
+  NOWHERE,
   mas_check_empty_area,
   mas_check_set_range,
   mas_check_store,
@@ -62,18 +63,20 @@ import {
   mas_track_stored,
 } from './maple_state_check';
 
-export {
-  ma_active,
-  ma_start,
-  ma_root,
-  ma_none,
-  ma_pause,
-  ma_overflow,
-  ma_underflow,
-  ma_error,
-  maple_status_name,
-  type maple_status,
-} from './maple_status';
+/*
+ * enum maple_status (maple_status.ts), exported again as plain constants:
+ * a re-export would be a getter on the port's hot path.
+ */
+export const ma_active = status.ma_active;
+export const ma_start = status.ma_start;
+export const ma_root = status.ma_root;
+export const ma_none = status.ma_none;
+export const ma_pause = status.ma_pause;
+export const ma_overflow = status.ma_overflow;
+export const ma_underflow = status.ma_underflow;
+export const ma_error = status.ma_error;
+export const maple_status_name = status.maple_status_name;
+export type maple_status = status.maple_status;
 
 export const MT_FLAGS_ALLOC_RANGE = 0x01;
 export const MT_FLAGS_USE_RCU = 0x02;
@@ -116,10 +119,10 @@ export class ma_state<T> {
    * state is known to be on (conf_lo NOWHERE: no position), and the store
    * the last mas_preallocate() walked for (pre_index NOWHERE: none pending).
    */
-  conf_lo = -1;
-  conf_hi = -1;
-  pre_index = -1;
-  pre_last = -1;
+  conf_lo = NOWHERE;
+  conf_hi = NOWHERE;
+  pre_index = NOWHERE;
+  pre_last = NOWHERE;
   pre_null = false;
   /** Some mas_preallocate() worked out a store type (else it is wr_invalid). */
   prealloc_seen = false;
@@ -585,7 +588,7 @@ export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_
   if (ranges.size === 0) {
     mas.status = ma_none;
     mas.node = -1;
-    mas_track_prealloc(mas, entry, -1, -1);
+    mas_track_prealloc(mas, entry, NOWHERE, NOWHERE);
   } else {
     slot_at(ranges, mas.index);
     mas.node = slotIndex;
