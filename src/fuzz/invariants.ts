@@ -14,6 +14,8 @@ import { vma_registry } from '../vma_internal/registry';
 import { UINT_MAX } from '../vma_internal/constants';
 import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
 import { validate_mm } from '../mm/vma';
+import { mas_find, type ma_state } from '../vma_internal/maple_tree';
+import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
 
 /** What a VMA looked like before a command. */
@@ -40,6 +42,26 @@ const hex = (v: number): string => `0x${v.toString(16)}`;
 
 /** How a violation report starts when maple-tree checks fired during the command. */
 export const MAPLE_CHECKS_FIRED = 'maple-tree checks fired (a misuse of a maple state, or the tree\'s own debug checks):';
+
+/** The VMA the iterator would yield next, found on a copy of its maple state (the iterator does not move). */
+export function peekNextVma(vmi: vma_iterator): vm_area_struct | null {
+  const probe = Object.assign(Object.create(Object.getPrototypeOf(vmi.mas) as object) as ma_state<vm_area_struct>, vmi.mas);
+  return mas_find(probe, Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * After a merge gave up on its abort path, the iterator must be usable by
+ * a caller that goes on iterating (mlockall(), userfaultfd's release): it
+ * must yield the VMA after the one being modified.  @expectedNext is that
+ * VMA's id (or null); returns a violation or null.
+ */
+export function checkIteratorAfterAbort(vmi: vma_iterator, expectedNext: number | null): string | null {
+  const next = peekNextVma(vmi);
+  const got = next === null ? null : next.__id;
+  if (got === expectedNext) return null;
+  const name = (id: number | null): string => (id === null ? 'nothing' : `vma#${id}`);
+  return `after the merge's abort path the iterator yields ${name(got)}, not ${name(expectedNext)} (the VMA after the one being modified)`;
+}
 
 /**
  * The invariants after a command; returns one message per violation.

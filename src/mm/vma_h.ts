@@ -44,7 +44,6 @@ import {
   mas_prev,
   mas_prev_range,
   mas_reset,
-  mas_store_gfp,
   mas_store_prealloc,
   mas_walk,
 } from '../vma_internal/maple_tree';
@@ -54,6 +53,9 @@ import {
 import {
   kconfig,
 } from '../vma_internal/kconfig';
+import {
+  mas_store_gfp,
+} from '../vma_internal/maple_store';
 import {
   vma_assert_attached,
   vma_mark_attached,

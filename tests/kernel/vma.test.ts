@@ -96,8 +96,8 @@ afterEach(() => {
 test('simple_merge', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma_left = alloc_vma(mm, 0, 0x1000, 0, flags);
-  const vma_right = alloc_vma(mm, 0x2000, 0x3000, 2, flags);
+  const vma_left = alloc_vma(mm, 0, 0x1000, 0, flags) as vm_area_struct;
+  const vma_right = alloc_vma(mm, 0x2000, 0x3000, 2, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0x1000);
   const vmg = new vma_merge_struct({ mm, vmi, start: 0x1000, end: 0x2000, flags, pgoff: 1 });
 
@@ -120,7 +120,7 @@ test('simple_merge', () => {
 test('simple_modify', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const init_vma = alloc_vma(mm, 0, 0x3000, 0, flags);
+  const init_vma = alloc_vma(mm, 0, 0x3000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0x1000);
 
   ASSERT_FALSE(attach_vma(mm, init_vma));
@@ -169,7 +169,7 @@ test('simple_modify', () => {
 test('simple_expand', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma = alloc_vma(mm, 0, 0x1000, 0, flags);
+  const vma = alloc_vma(mm, 0, 0x1000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0);
   const vmg = new vma_merge_struct({ vmi, middle: vma, start: 0, end: 0x3000, pgoff: 0 });
 
@@ -189,7 +189,7 @@ test('simple_expand', () => {
 test('simple_shrink', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma = alloc_vma(mm, 0, 0x3000, 0, flags);
+  const vma = alloc_vma(mm, 0, 0x3000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0);
 
   ASSERT_FALSE(attach_vma(mm, vma));

@@ -49,6 +49,7 @@ import {
   with_kconfig,
   type MapleCheckRecord,
   type ma_state,
+  type vm_area_struct,
 } from '../../src/vma_internal';
 import { vma_iter_store_overwrite } from '../../src/mm/vma_h';
 
@@ -191,7 +192,7 @@ describe("the tree's own checks", () => {
 
   test("vma_iter_store_overwrite()'s CONFIG_DEBUG_VM_MAPLE_TREE checks", () => {
     const mm = new mm_struct();
-    const vma = vm_area_alloc(mm);
+    const vma = vm_area_alloc(mm) as vm_area_struct;
     vma.vm_start = 0x3000;
     vma.vm_end = 0x4000;
     vma_mark_attached(vma);

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Defects of Linux v6.15 itself that this project's checks find.  The port
+ * reproduces them faithfully (it never hides them); the tools that find
+ * them (the fuzzer, the race explorer) consult this list, report a finding
+ * that matches an entry as that known defect, and fail on anything else.
+ */
+
+/** One known v6.15 defect. */
+export interface KnownDefect {
+  /** A stable name. */
+  readonly id: string;
+  /** What goes wrong, in one line. */
+  readonly summary: string;
+  /** How a finding is recognised as this defect. */
+  readonly recognisedBy: string;
+  /** The upstream commit that fixes it, or "none". */
+  readonly fix: string;
+}
+
+/** The list. */
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [
+  {
+    id: 'v6.15-mmap-expand-clone-iterator',
+    summary:
+      'mmap() filling the hole between two VMAs it would merge, with anon_vma_clone() failing in ' +
+      "vma_expand() -> dup_anon_vma(), leaves the VMA iterator on prev; __mmap_new_vma()'s " +
+      "vma_iter_config() then trips __mas_set_range()'s check",
+    recognisedBy:
+      'a fuzz finding whose failing command is an mmap for which the reference model took ' +
+      "vma_merge_new_range() -> vma_expand() -> dup_anon_vma()'s failure (prev and next both mergeable), " +
+      'the port differing only by the warning or maple-state misuse it records there',
+    fix: 'none',
+  },
+];
+
+/** The entry with this id, if any. */
+export function knownDefect(id: string): KnownDefect | undefined {
+  return KNOWN_DEFECTS.find((d) => d.id === id);
+}
