@@ -180,7 +180,7 @@ export interface ReplayFuzzSummary {
  * @p limitMs; each input is written to @p inputFile first.
  */
 export function replayFuzz(bases: readonly string[], opts: { seed: number; runs: number; limitMs: number; inputFile: string }): ReplayFuzzSummary {
-  const statuses: Record<TraceStatus, number> = { pass: 0, mismatch: 0, crash: 0, 'bad-input': 0 };
+  const statuses: Record<TraceStatus, number> = { pass: 0, mismatch: 0, 'maple-check': 0, crash: 0, 'bad-input': 0 };
   const jsErrors = new Set<string>();
   let slowest = 0;
   let runs = 0;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Replay vma-trace/1 traces against the port and report the first
- * difference of each.
+ * difference of each.  A maple-tree check that fires (a misuse of a maple
+ * state, or one of the tree's own debug checks) fails the trace at that
+ * step even though `warnings` does not count it: the original harness,
+ * built with the real maple tree, would have hit it there.
  */
 
 import { KernelBug } from '../vma_internal';
+import { maple_check_count, maple_check_summary } from '../vma_internal/maple_state_check';
 import { escapeControl } from '../util/escape';
 import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
@@ -14,7 +18,7 @@ import { TraceInputError } from './preconditions';
 import type { Trace } from './types';
 import { TraceWorld } from './world';
 
-export type TraceStatus = 'pass' | 'mismatch' | 'crash' | 'bad-input';
+export type TraceStatus = 'pass' | 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
 
 export interface TraceResult {
   /** The trace's name (or the file name when it could not be read). */
@@ -46,6 +50,9 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
       const t0 = process.hrtime.bigint();
       const out = world.execute(step);
       elapsed += process.hrtime.bigint() - t0;
+      if (maple_check_count() !== 0) {
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), elapsedNs: elapsed };
+      }
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
@@ -126,6 +133,8 @@ export function describeResult(r: TraceResult): string {
       const m = r.mismatch as FieldMismatch;
       return `FAIL ${name} [${source}]:${where} field '${escapeControl(m.field)}': expected ${escapeControl(m.expected)}, actual ${escapeControl(m.actual)}`;
     }
+    case 'maple-check':
+      return `FAIL ${name} [${source}]:${where} maple-tree check fired: ${message}`;
     case 'crash':
       return `FAIL ${name} [${source}]:${where} ${message}`;
     case 'bad-input':
