@@ -346,19 +346,19 @@ export function MMAP_STATE(
 
 /** VMG_MMAP_STATE(name, map, vma) */
 export function VMG_MMAP_STATE(map: mmap_state, vma: vm_area_struct | null): vma_merge_struct {
-  return new vma_merge_struct({
-    mm: map.mm,
-    vmi: map.vmi,
-    start: map.addr,
-    end: map.end,
-    flags: map.flags,
-    pgoff: map.pgoff,
-    file: map.file,
-    prev: map.prev,
-    middle: vma,
-    next: vma ? null : map.next,
-    state: VMA_MERGE_START,
-  });
+  const vmg = new vma_merge_struct();
+  vmg.mm = map.mm;
+  vmg.vmi = map.vmi;
+  vmg.start = map.addr;
+  vmg.end = map.end;
+  vmg.flags = map.flags;
+  vmg.pgoff = map.pgoff;
+  vmg.file = map.file;
+  vmg.prev = map.prev;
+  vmg.middle = vma;
+  vmg.next = vma ? null : map.next;
+  vmg.state = VMA_MERGE_START;
+  return vmg;
 }
 
 /* Can the proposed range merge with next (merge_next) or prev, attribute-wise? */

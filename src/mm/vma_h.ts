@@ -221,8 +221,9 @@ export class vma_merge_struct {
   /** The merge removes next. */
   __remove_next = false;
 
-  constructor(init: vma_merge_struct_init = {}) {
-    Object.assign(this, init);
+  /* The hot paths (VMG_STATE() and friends) pass nothing and set fields one by one. */
+  constructor(init?: vma_merge_struct_init) {
+    if (init !== undefined) Object.assign(this, init);
   }
 
   describe(): string {
@@ -253,7 +254,15 @@ export function VMG_STATE(
   flags: vm_flags_t,
   pgoff: pgoff_t,
 ): vma_merge_struct {
-  return new vma_merge_struct({ mm, vmi, start, end, flags, pgoff, state: VMA_MERGE_START });
+  const vmg = new vma_merge_struct();
+  vmg.mm = mm;
+  vmg.vmi = vmi;
+  vmg.start = start;
+  vmg.end = end;
+  vmg.flags = flags;
+  vmg.pgoff = pgoff;
+  vmg.state = VMA_MERGE_START;
+  return vmg;
 }
 
 /** VMG_VMA_STATE(name, vmi, prev, vma, start, end): a merge that modifies @vma. */
@@ -264,23 +273,23 @@ export function VMG_VMA_STATE(
   start: unsigned_long,
   end: unsigned_long,
 ): vma_merge_struct {
-  return new vma_merge_struct({
-    mm: vma.vm_mm,
-    vmi,
-    prev,
-    middle: vma,
-    next: null,
-    start,
-    end,
-    flags: vma.vm_flags,
-    pgoff: vma_pgoff_offset(vma, start),
-    file: vma.vm_file,
-    anon_vma: vma.anon_vma,
-    policy: vma_policy(vma),
-    uffd_ctx: vma.vm_userfaultfd_ctx,
-    anon_name: anon_vma_name(vma),
-    state: VMA_MERGE_START,
-  });
+  const vmg = new vma_merge_struct();
+  vmg.mm = vma.vm_mm;
+  vmg.vmi = vmi;
+  vmg.prev = prev;
+  vmg.middle = vma;
+  vmg.next = null;
+  vmg.start = start;
+  vmg.end = end;
+  vmg.flags = vma.vm_flags;
+  vmg.pgoff = vma_pgoff_offset(vma, start);
+  vmg.file = vma.vm_file;
+  vmg.anon_vma = vma.anon_vma;
+  vmg.policy = vma_policy(vma);
+  vmg.uffd_ctx = vma.vm_userfaultfd_ctx;
+  vmg.anon_name = anon_vma_name(vma);
+  vmg.state = VMA_MERGE_START;
+  return vmg;
 }
 
 /** Store @vma (allocating as needed) and mark it attached. */

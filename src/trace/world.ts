@@ -48,9 +48,6 @@ import {
   vma_registry,
 } from '../vma_internal/registry';
 import {
-  mas_walk,
-} from '../vma_internal/maple_tree';
-import {
   maple_check_reset,
 } from '../vma_internal/maple_state_check';
 import {
@@ -66,7 +63,6 @@ import {
   vma_iter_init,
   vma_iter_set,
   VMA_ITERATOR,
-  vma_prev,
   type Ref,
   type vma_iterator,
 } from '../vma_internal/vma_iter';
@@ -258,11 +254,23 @@ export class TraceWorld {
     return id as FileId;
   }
 
-  /** The VMA before @vma in the tree, found without touching the trace's iterator. */
+  /**
+   * The VMA before @vma in the tree, found without touching the trace's
+   * iterator: what mas_walk() to vm_start followed by vma_prev() return (the
+   * entry before the slot holding vm_start), read from the tree directly so
+   * that no iterator is allocated per step.
+   */
   private vmaBefore(vma: vm_area_struct): vm_area_struct | null {
-    const it = VMA_ITERATOR(this.mm, vma.vm_start);
-    mas_walk(it.mas);
-    return vma_prev(it);
+    const ranges = this.mm.mm_mt.ranges;
+    ranges.locate(vma.vm_start);
+    const floor = ranges.locatedFloor;
+    if (floor === null) return null;
+    /* vm_start lies in a gap: the entry before the gap. */
+    if (floor.last < vma.vm_start) return floor.value;
+    /* vm_start lies in an entry: the one before that entry. */
+    if (floor.index === 0) return null;
+    const before = ranges.floor(floor.index - 1);
+    return before === null ? null : before.value;
   }
 
   /** prev as the merge_existing/modify_flags callers choose it. */
@@ -311,7 +319,9 @@ export class TraceWorld {
         return {};
 
       case 'merge_new': {
-        const vmg = new vma_merge_struct({ mm, vmi });
+        const vmg = new vma_merge_struct();
+        vmg.mm = mm;
+        vmg.vmi = vmi;
         vmg_set_range(vmg, step.start, step.end, step.pgoff, step.flags);
         vmg.anon_vma = this.anon(step.anon ?? null);
         vmg.file = this.file(step.file ?? null);
@@ -345,7 +355,9 @@ export class TraceWorld {
       case 'expand': {
         const vma = this.vma(step.vma, 'vma');
         const next = step.next === null ? null : this.vma(step.next, 'next');
-        const vmg = new vma_merge_struct({ mm, vmi });
+        const vmg = new vma_merge_struct();
+        vmg.mm = mm;
+        vmg.vmi = vmi;
         vmg_set_range(vmg, step.start, step.end, step.pgoff, vma.vm_flags);
         vmg.middle = vma;
         vmg.next = next;

@@ -46,7 +46,7 @@
  */
 
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
-import { RangeTree } from './range_tree';
+import { RangeTree, type RangeEntry } from './range_tree';
 import { prealloc_should_fail } from './fault_inject';
 import * as status from './maple_status';
 import {
@@ -263,53 +263,85 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
   return entry;
 }
 
+/*
+ * The two slot steps below work from one locate() of the current slot: since
+ * every gap is one slot, the entry before the current slot, the one after
+ * it and the floor of its start describe every slot a step can visit.
+ */
+
 /** Move to the slot after the current one; skip gaps unless @empty. */
 function mas_next_slot<T>(mas: ma_state<T>, max: number, empty: boolean): T | null {
   const ranges = mas.tree.ranges;
-  slot_at(ranges, mas.node);
-  if (slotLast >= max) {
+  const node = mas.node;
+  ranges.locate(node);
+  const floor = ranges.locatedFloor;
+  const next = ranges.locatedNext;
+  const onEntry = floor !== null && floor.last >= node;
+  /* The current slot's last index. */
+  const last = onEntry ? (floor as RangeEntry<T>).last : next === null ? ULONG_MAX : next.index - 1;
+  if (last >= max) {
     /* Was at the limit: the next slot would start beyond it. */
     mas.status = ma_overflow;
     return null;
   }
-  mas.index = slotLast + 1;
-  for (;;) {
-    const entry = slot_at(ranges, mas.index);
-    mas.node = slotIndex;
-    mas.last = slotLast;
-    mas_track_slot(mas, slotIndex, slotLast);
-    if (entry !== null) return entry;
+  mas.index = last + 1;
+  if (onEntry && (next === null || next.index !== last + 1)) {
+    /* The slot after an entry is a gap up to the next entry. */
+    const gapLast = next === null ? ULONG_MAX : next.index - 1;
+    mas.node = last + 1;
+    mas.last = gapLast;
+    mas_track_slot(mas, last + 1, gapLast);
     if (empty) return null;
-    if (mas.last >= max) {
+    if (gapLast >= max) {
       mas.status = ma_overflow;
       return null;
     }
-    mas.index = mas.last + 1;
+    mas.index = gapLast + 1;
   }
+  /* The slot is the next entry (after a gap there always is one). */
+  const e = next as RangeEntry<T>;
+  mas.node = e.index;
+  mas.last = e.last;
+  mas_track_slot(mas, e.index, e.last);
+  return e.value;
 }
 
 /** Move to the slot before the current one; skip gaps unless @empty. */
 function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | null {
   const ranges = mas.tree.ranges;
-  slot_at(ranges, mas.node);
-  if (slotIndex <= min) {
+  const node = mas.node;
+  ranges.locate(node);
+  const floor = ranges.locatedFloor;
+  const onEntry = floor !== null && floor.last >= node;
+  /* The current slot's first index. */
+  const first = onEntry ? (floor as RangeEntry<T>).index : floor === null ? 0 : floor.last + 1;
+  if (first <= min) {
     mas.status = ma_underflow;
     return null;
   }
-  for (;;) {
-    /* Here the current slot starts above min, hence above 0. */
-    mas.last = mas.index - 1;
-    const entry = slot_at(ranges, slotIndex - 1);
-    mas.index = slotIndex;
-    mas.node = slotIndex;
-    mas_track_slot(mas, slotIndex, slotLast);
-    if (entry !== null) return entry;
+  /* Here the current slot starts above min, hence above 0. */
+  mas.last = mas.index - 1;
+  /* The entry before the current slot: the floor's predecessor, or the floor when on a gap. */
+  const before = onEntry ? ranges.locatedPrev : floor;
+  if (onEntry && (before === null || before.last !== first - 1)) {
+    /* The slot before an entry is a gap down to the previous entry. */
+    const gapFirst = before === null ? 0 : before.last + 1;
+    mas.index = gapFirst;
+    mas.node = gapFirst;
+    mas_track_slot(mas, gapFirst, first - 1);
     if (empty) return null;
-    if (mas.index <= min) {
+    if (gapFirst <= min) {
       mas.status = ma_underflow;
       return null;
     }
+    mas.last = gapFirst - 1;
   }
+  /* The slot is the previous entry (before a gap above min there always is one). */
+  const e = before as RangeEntry<T>;
+  mas.index = e.index;
+  mas.node = e.index;
+  mas_track_slot(mas, e.index, e.last);
+  return e.value;
 }
 
 /* Result of the *_setup() helpers: DONE means "return setupEntry". */

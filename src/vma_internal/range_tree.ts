@@ -185,13 +185,41 @@ function unlinkLeaf<T>(leaf: Leaf<T>): void {
   leaf.next = null;
 }
 
+/**
+ * Replace ents[p .. p + removed) by the first `added` of x0, x1, x2 (each
+ * non-null when used), moving the tail by hand: Array.prototype.splice
+ * allocates an array of the removed items on every call, and stores are
+ * the hot path.  The array stays packed (it never holds a hole).
+ */
+function replaceEntries<E>(ents: E[], p: number, removed: number, added: number, x0: E | null, x1: E | null, x2: E | null): void {
+  const n = ents.length;
+  const delta = added - removed;
+  if (delta > 0) {
+    /* Grow at the end first, then move the tail up, from the top down. */
+    const fill = x0 as E;
+    for (let k = 0; k < delta; k++) ents.push(fill);
+    for (let k = n - 1; k >= p + removed; k--) ents[k + delta] = ents[k];
+  } else if (delta < 0) {
+    for (let k = p + removed; k < n; k++) ents[k + delta] = ents[k];
+    for (let k = 0; k > delta; k--) ents.pop();
+  }
+  if (added > 0) ents[p] = x0 as E;
+  if (added > 1) ents[p + 1] = x1 as E;
+  if (added > 2) ents[p + 2] = x2 as E;
+}
+
+/*
+ * Scratch stacks of storeRange()/fixUp(): the internal nodes visited on the
+ * way down and which child was taken at each level.  Shared by every tree
+ * (a store never runs inside another store's path repair), so that making a
+ * tree, as every munmap does for its detached VMAs, allocates less.
+ */
+const pathNodes: Inner<unknown>[] = [];
+const pathSlots: number[] = [];
+
 export class RangeTree<T> {
   private root: TreeNode<T> = new Leaf<T>([]);
   private count = 0;
-  /** Scratch stack reused by store(): internal nodes visited on the way down. */
-  private readonly pathNodes: Inner<T>[] = [];
-  /** Scratch stack reused by store(): which child was taken at each level. */
-  private readonly pathSlots: number[] = [];
 
   constructor() {}
 
@@ -202,10 +230,10 @@ export class RangeTree<T> {
 
   /** Drops every entry. */
   clear(): void {
+    /* An empty root leaf has no neighbours: keep it. */
+    if (this.count === 0 && this.root.isLeaf) return;
     this.root = new Leaf<T>([]);
     this.count = 0;
-    this.pathNodes.length = 0;
-    this.pathSlots.length = 0;
   }
 
   // ---------------------------------------------------------------- queries
@@ -225,26 +253,40 @@ export class RangeTree<T> {
     return k > 0 ? ents[k - 1] : null;
   }
 
-  /** The entry with the smallest start >= addr, or null. */
   /** Set by locate(): the entry with the greatest index <= addr, or null. */
   locatedFloor: RangeEntry<T> | null = null;
   /** Set by locate(): the first entry with index > addr, or null. */
   locatedNext: RangeEntry<T> | null = null;
+  /** Set by locate(): the entry before locatedFloor, or null. */
+  locatedPrev: RangeEntry<T> | null = null;
 
   /**
-   * floor(addr) and the entry after it in one descent, without allocating;
-   * the results go to locatedFloor and locatedNext.
+   * floor(addr), the entry after it and the one before it, in one descent
+   * and without allocating; the results go to locatedFloor, locatedNext and
+   * locatedPrev.  (The leaf a descent reaches starts at or below addr unless
+   * addr lies below every entry, so the floor is always in that leaf.)
    */
   locate(addr: number): void {
     let node = this.root;
     while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
     const ents = node.entries;
     const k = firstStartingAfter(ents, addr);
-    this.locatedFloor = k > 0 ? ents[k - 1] : null;
+    if (k > 1) {
+      this.locatedFloor = ents[k - 1];
+      this.locatedPrev = ents[k - 2];
+    } else if (k === 1) {
+      this.locatedFloor = ents[0];
+      const pl = node.prev;
+      this.locatedPrev = pl !== null ? pl.entries[pl.entries.length - 1] : null;
+    } else {
+      this.locatedFloor = null;
+      this.locatedPrev = null;
+    }
     if (k < ents.length) this.locatedNext = ents[k];
     else this.locatedNext = node.next !== null ? node.next.entries[0] : null;
   }
 
+  /** The entry with the smallest start >= addr, or null. */
   ceil(addr: number): RangeEntry<T> | null {
     let node = this.root;
     while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
@@ -446,8 +488,8 @@ export class RangeTree<T> {
     let depth = 0;
     while (!node.isLeaf) {
       const slot = childSlot(node.keys, index);
-      this.pathNodes[depth] = node;
-      this.pathSlots[depth] = slot;
+      pathNodes[depth] = node as Inner<unknown>;
+      pathSlots[depth] = slot;
       depth++;
       node = node.children[slot];
     }
@@ -490,21 +532,8 @@ export class RangeTree<T> {
       x1 = x2;
       x2 = null;
     }
-    let added: number;
-    if (x0 === null) {
-      added = 0;
-      ents.splice(p, removed);
-    } else if (x1 === null) {
-      added = 1;
-      if (removed === 1) ents[p] = x0;
-      else ents.splice(p, removed, x0);
-    } else if (x2 === null) {
-      added = 2;
-      ents.splice(p, removed, x0, x1);
-    } else {
-      added = 3;
-      ents.splice(p, removed, x0, x1, x2);
-    }
+    const added = x0 === null ? 0 : x1 === null ? 1 : x2 === null ? 2 : 3;
+    replaceEntries(ents, p, removed, added, x0, x1, x2);
     this.count += added - removed;
     this.fixUp(depth);
   }
@@ -543,8 +572,8 @@ export class RangeTree<T> {
    */
   private fixUp(depth: number): void {
     for (let d = depth - 1; d >= 0; d--) {
-      const parent = this.pathNodes[d];
-      const slot = this.pathSlots[d];
+      const parent = pathNodes[d] as Inner<T>;
+      const slot = pathSlots[d];
       const n = nodeSize(parent.children[slot]);
       if (n > NODE_MAX) this.splitChild(parent, slot);
       else if (n < NODE_MIN) this.mergeOrBorrow(parent, slot > 0 ? slot - 1 : slot);

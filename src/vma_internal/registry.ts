@@ -23,15 +23,22 @@ export interface FreeEvent {
 
 export class VmaRegistry {
   private nextId = 1;
-  private readonly liveById = new Map<number, vm_area_struct>();
+  /*
+   * Live objects by id (ids are dense from 1, so an array beats a Map on
+   * the hot path); a freed object's slot holds undefined.
+   */
+  private byId: (vm_area_struct | undefined)[] = [undefined];
+  private live = 0;
   private freedTotal = 0;
   private log: FreeEvent[] = [];
 
   /** Give a newly allocated object its identity. */
   register(vma: vm_area_struct): void {
-    vma.__id = this.nextId++;
+    const id = this.nextId++;
+    vma.__id = id;
     vma.__freed = false;
-    this.liveById.set(vma.__id, vma);
+    this.byId.push(vma);
+    this.live++;
   }
 
   /** Record a free; a second free of the same object is a bug. */
@@ -39,26 +46,29 @@ export class VmaRegistry {
     if (vma.__freed) {
       throw new KernelBug('double free', `${fn}: vma#${vma.__id} was already freed`);
     }
-    if (!this.liveById.delete(vma.__id)) {
+    const id = vma.__id;
+    if (id < 1 || id >= this.nextId || this.byId[id] !== vma) {
       throw new KernelBug('bad free', `${fn}: vma#${vma.__id} was never allocated by the registry`);
     }
+    this.byId[id] = undefined;
+    this.live--;
     vma.__freed = true;
     this.freedTotal++;
-    this.log.push({ vma, id: vma.__id, refcnt: vma.vm_refcnt });
+    this.log.push({ vma, id, refcnt: vma.vm_refcnt });
   }
 
   /** The live object with this id, or undefined. */
   lookup(id: number): vm_area_struct | undefined {
-    return this.liveById.get(id);
+    return Number.isInteger(id) && id >= 1 && id < this.nextId ? this.byId[id] : undefined;
   }
 
   isLive(id: number): boolean {
-    return this.liveById.has(id);
+    return this.lookup(id) !== undefined;
   }
 
   /** True for ids that were handed out and whose object has been freed. */
   isFreed(id: number): boolean {
-    return id >= 1 && id < this.nextId && !this.liveById.has(id);
+    return Number.isInteger(id) && id >= 1 && id < this.nextId && this.byId[id] === undefined;
   }
 
   /** How many objects were ever allocated. */
@@ -72,11 +82,17 @@ export class VmaRegistry {
 
   /** Live objects in allocation order. */
   liveVmas(): vm_area_struct[] {
-    return [...this.liveById.values()];
+    const out: vm_area_struct[] = [];
+    const byId = this.byId;
+    for (let id = 1; id < byId.length; id++) {
+      const v = byId[id];
+      if (v !== undefined) out.push(v);
+    }
+    return out;
   }
 
   get liveCount(): number {
-    return this.liveById.size;
+    return this.live;
   }
 
   /** The frees logged since the last call, oldest first. */
@@ -89,7 +105,8 @@ export class VmaRegistry {
   /** Start again from id 1 with nothing live (a fresh harness run). */
   reset(): void {
     this.nextId = 1;
-    this.liveById.clear();
+    this.byId = [undefined];
+    this.live = 0;
     this.freedTotal = 0;
     this.log = [];
   }
