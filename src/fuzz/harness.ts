@@ -17,13 +17,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareExpect, type FieldMismatch } from '../trace/compare';
-import type { Trace, TraceExpect, TraceStep } from '../trace/types';
+import type { Trace, TraceExpect, TraceStep, VmaRow } from '../trace/types';
+import { toHex } from '../trace/hex';
+import { UINT_MAX, type vm_area_struct } from '../vma_internal';
+import type { RangeEntry } from '../vma_internal/range_tree';
 import { formatStep, formatTrace } from '../trace/write';
 import { TraceWorld } from '../trace/world';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas } from './invariants';
+import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas, type VmaSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { recogniseKnownDefect } from './defects';
@@ -94,11 +97,57 @@ function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): st
   return checkIteratorAfterAbort(w.vmi, next === null ? null : next.id);
 }
 
+/*
+ * Does the port's layout agree with the model's, row for row, as the
+ * vma-trace/1 rows of both would (id, range, pgoff, flags, anon_vma, file,
+ * vm_ops, refcount 1, write mark)?  Compares the values themselves, without
+ * writing the rows out: the rows are made only when something differs, to
+ * report it.  Throws what the port's side of observe() would throw (a VMA
+ * pointing at an object the trace does not know).
+ */
+function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
+  const entries = w.mm.mm_mt.ranges.collect(layoutScratch);
+  const segs = model.segs;
+  if (entries.length !== segs.length) return false;
+  for (let i = 0; i < segs.length; i++) {
+    const v = entries[i].value;
+    const s = segs[i];
+    if (
+      v.__id !== s.id ||
+      v.vm_start !== s.start ||
+      v.vm_end !== s.end ||
+      v.vm_pgoff !== s.pgoff ||
+      v.vm_flags !== s.flags ||
+      w.anonId(v.anon_vma) !== s.anon ||
+      w.fileId(v.vm_file) !== s.file ||
+      w.opsKind(v.vm_ops) !== s.ops ||
+      v.vm_refcnt !== 1 ||
+      (v.vm_lock_seq !== UINT_MAX) !== model.written.has(s.id)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+const layoutScratch: RangeEntry<vm_area_struct>[] = [];
+
+/*
+ * The layout before a command, from its snapshot (at a command's start the
+ * live VMAs are exactly those in the tree), for the "before" diagram of a
+ * failure.  Diagrams draw ids and ranges only; the columns a snapshot does
+ * not keep are left at their defaults.
+ */
+function snapshotRows(snap: readonly VmaSnapshot[]): VmaRow[] {
+  return [...snap]
+    .sort((a, b) => a.start - b.start)
+    .map((s): VmaRow => [s.vma.__id, toHex(s.start), toHex(s.end), toHex(s.pgoff), toHex(s.flags), null, null, 'dummy', 1, false]);
+}
+
 /** The port under test, with the steps it has run. */
 export class FuzzSystem {
   readonly world = new TraceWorld();
   readonly steps: TraceStep[] = [];
-  /** What the port produced for the last step. */
+  /** What the port produced for the last step (its layout only when the step failed). */
   lastExpect: TraceExpect | null = null;
 
   constructor(private readonly stats: FuzzStats) {}
@@ -108,38 +157,53 @@ export class FuzzSystem {
     const w = this.world;
     w.endStep();
     const before = snapshotVmas();
-    /* The layout before this command is what the previous one left (for diagrams). */
-    const rowsBefore = this.lastExpect?.vmas ?? [];
     const index = this.steps.length;
     this.steps.push(step);
 
     let actual: TraceExpect;
     try {
       const out = w.execute(step);
-      actual = w.observe(step, out);
+      actual = w.observe(step, out, false);
       if (out.vmg) this.stats.coverage.record(step.op, out.vmg);
     } catch (err) {
-      const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      throw new FuzzFailure(step, index, null, [`the port threw ${msg}`], '');
+      throw new FuzzFailure(step, index, null, [`the port threw ${threw(err)}`], '');
     }
     this.lastExpect = actual;
-    const expected = model.apply(step);
+    const expected = model.apply(step, false);
     this.stats.coverage.recordPaths(model.paths);
     if (model.paths.some((p) => KNOWN_DEFECT_PATHS.includes(p))) this.stats.defectsReached++;
     const violations = checkInvariants(w.mm, before, actual);
     const iter = iteratorAfterAbort(step, model, w);
     if (iter) violations.push(iter);
-    const mismatch = compareExpect(expected, actual);
-    if (mismatch) {
-      /* Say whether the memory differs page by page, or only its cut into VMAs. */
-      const pages = pageDiff(expected.vmas ?? [], actual.vmas ?? []);
-      if (pages) violations.push(`address space differs: ${pages}`);
-      const cuts = boundaryDiff(expected.vmas ?? [], actual.vmas ?? []);
-      if (cuts) violations.push(`merges differ: ${cuts}`);
+    /* Everything but the layout first; the layout value by value. */
+    let mismatch = compareExpect(expected, actual);
+    let agrees: boolean;
+    try {
+      agrees = mismatch === null && layoutAgrees(w, model);
+    } catch (err) {
+      throw new FuzzFailure(step, index, null, [`the port threw ${threw(err)}`], '');
     }
     this.stats.commands++;
     this.stats.checks += INVARIANT_FAMILIES;
+    if (agrees && violations.length === 0) return;
+
+    /* Something differs: compare the full expectations, rows and all, to say what. */
+    try {
+      actual.vmas = w.vmaRows();
+    } catch (err) {
+      throw new FuzzFailure(step, index, null, [`the port threw ${threw(err)}`], '');
+    }
+    expected.vmas = model.rows();
+    mismatch = compareExpect(expected, actual);
+    if (mismatch) {
+      /* Say whether the memory differs page by page, or only its cut into VMAs. */
+      const pages = pageDiff(expected.vmas, actual.vmas);
+      if (pages) violations.push(`address space differs: ${pages}`);
+      const cuts = boundaryDiff(expected.vmas, actual.vmas);
+      if (cuts) violations.push(`merges differ: ${cuts}`);
+    }
     if (mismatch || violations.length) {
+      const rowsBefore = snapshotRows(before);
       const range = stepRange(step, rowsBefore);
       const diagram = [
         'before:',
@@ -147,8 +211,8 @@ export class FuzzSystem {
         'after:',
         drawLayouts(
           [
-            { label: 'port', rows: actual.vmas ?? [] },
-            { label: 'model', rows: expected.vmas ?? [] },
+            { label: 'port', rows: actual.vmas },
+            { label: 'model', rows: expected.vmas },
           ],
           range,
           step.op,
@@ -163,6 +227,10 @@ export class FuzzSystem {
   }
 }
 
+function threw(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 interface FuzzReal {
   readonly sys: FuzzSystem;
 }
@@ -175,15 +243,29 @@ interface FuzzModelState {
 /** One fast-check command: an intent resolved against the model when it runs. */
 export class OpCommand implements fc.Command<FuzzModelState, FuzzReal> {
   private resolved: TraceStep | null = null;
+  /*
+   * check() and run() are called back to back on the same model state:
+   * the step check() resolved (and validated, which tries it on a copy of
+   * the model) is kept for run(), tagged with the model and its step count.
+   */
+  private checkedModel: VmaModel | null = null;
+  private checkedStamp = -1;
+  private checkedStep: TraceStep | null = null;
 
   constructor(readonly intent: Intent) {}
 
   check(m: Readonly<FuzzModelState>): boolean {
-    return resolveIntent(this.intent, m.model, m.validate) !== null;
+    const step = resolveIntent(this.intent, m.model, m.validate);
+    this.checkedModel = m.model;
+    this.checkedStamp = m.model.stamp;
+    this.checkedStep = step;
+    return step !== null;
   }
 
   run(m: FuzzModelState, r: FuzzReal): void {
-    const step = resolveIntent(this.intent, m.model, m.validate);
+    const fresh = this.checkedModel === m.model && this.checkedStamp === m.model.stamp;
+    const step = fresh ? this.checkedStep : resolveIntent(this.intent, m.model, m.validate);
+    this.checkedModel = null;
     if (step === null) throw new Error('command no longer applies');
     this.resolved = step;
     r.sys.run(step, m.model);

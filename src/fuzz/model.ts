@@ -70,9 +70,11 @@ export class VmaModel extends ModelState {
 
   /**
    * Run one step on the model and return the expectations it predicts.
-   * The caller must have checked the step with validate().
+   * The caller must have checked the step with validate().  With @p rows
+   * false the layout (`vmas`) is left out, for callers that compare it
+   * another way or do not need it; rows() gives it until the next step.
    */
-  apply(step: TraceStep): TraceExpect {
+  apply(step: TraceStep, rows = true): TraceExpect {
     this.beginStep();
     const e: TraceExpect = {};
     const f = this.faults;
@@ -251,7 +253,7 @@ export class VmaModel extends ModelState {
       }
     }
     this.resort();
-    return this.observe(step, e);
+    return this.observe(step, e, rows);
   }
 
   /* copy_vma: merge the copy into a neighbour, or make a new VMA. */
@@ -304,8 +306,26 @@ export class VmaModel extends ModelState {
     e.vma = id;
   }
 
-  /** The full expectation of the step just modelled. */
-  private observe(step: TraceStep, e: TraceExpect): TraceExpect {
+  /** The layout after the step just modelled, as vma-trace/1 rows. */
+  rows(): VmaRow[] {
+    return this.segs.map(
+      (s): VmaRow => [
+        s.id,
+        toHex(s.start),
+        toHex(s.end),
+        toHex(s.pgoff),
+        toHex(s.flags),
+        s.anon,
+        s.file,
+        s.ops,
+        1,
+        this.written.has(s.id),
+      ],
+    );
+  }
+
+  /** The full expectation of the step just modelled (the layout only with @p rows). */
+  private observe(step: TraceStep, e: TraceExpect, rows: boolean): TraceExpect {
     const out: TraceExpect = {};
     if (e.vma !== undefined) out.vma = e.vma;
     if (e.err !== undefined) out.err = e.err;
@@ -320,20 +340,7 @@ export class VmaModel extends ModelState {
     out.map_count = this.segs.length;
     const c = this.counters;
     out.mm = { total_vm: c.total, locked_vm: c.locked, data_vm: c.data, exec_vm: c.exec, stack_vm: c.stack };
-    out.vmas = this.segs.map(
-      (s): VmaRow => [
-        s.id,
-        toHex(s.start),
-        toHex(s.end),
-        toHex(s.pgoff),
-        toHex(s.flags),
-        s.anon,
-        s.file,
-        s.ops,
-        1,
-        this.written.has(s.id),
-      ],
-    );
+    if (rows) out.vmas = this.rows();
     if (this.freed.length) out.freed = this.freed;
     if (this.anonMarks.size) {
       const anon: Record<string, AnonFlags> = {};

@@ -17,7 +17,12 @@ export interface DuplicateKey {
 
 interface ObjectFrame {
   readonly kind: 'object';
-  readonly keys: Set<string>;
+  /*
+   * The keys seen so far: a list while there are few (trace objects have a
+   * handful, and a Set per object is costly), a Set once there are many.
+   */
+  readonly keys: string[];
+  many: Set<string> | null;
   key: string | null;
   expectKey: boolean;
 }
@@ -35,28 +40,31 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
   const stack: (ObjectFrame | ArrayFrame)[] = [];
   const n = text.length;
   let i = 0;
-  /* The first backslash at or after the current string (-1: none left). */
-  let nextBackslash = text.indexOf('\\');
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      /* A string: its closing quote is the first one not escaped by an odd run of backslashes. */
-      let j = i;
+      /*
+       * A string: it ends at the first quote not escaped.  Walked character
+       * by character (indexOf() per string was slower, and erratically so).
+       */
+      let j = i + 1;
+      let escaped = false;
       for (;;) {
-        j = text.indexOf('"', j + 1);
-        if (j < 0) return null; /* not valid JSON: JSON.parse reports it */
-        let k = j - 1;
-        while (text.charCodeAt(k) === BACKSLASH) k--;
-        if ((j - 1 - k) % 2 === 0) break;
+        if (j >= n) return null; /* not valid JSON: JSON.parse reports it */
+        const d = text.charCodeAt(j);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else {
+          j++;
+        }
       }
-      if (nextBackslash !== -1 && nextBackslash <= i) nextBackslash = text.indexOf('\\', i + 1);
-      const escaped = nextBackslash !== -1 && nextBackslash < j;
       const top = stack[stack.length - 1];
       if (top !== undefined && top.kind === 'object' && top.expectKey) {
         const raw = text.slice(i, j + 1);
         const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        if (top.keys.has(key)) return { path: pathOf(stack), key };
-        top.keys.add(key);
+        if (seen(top, key)) return { path: pathOf(stack), key };
         top.key = key;
         top.expectKey = false;
       }
@@ -65,7 +73,7 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
     }
     switch (c) {
       case 0x7b /* { */:
-        stack.push({ kind: 'object', keys: new Set(), key: null, expectKey: true });
+        stack.push({ kind: 'object', keys: [], many: null, key: null, expectKey: true });
         break;
       case 0x5b /* [ */:
         stack.push({ kind: 'array', index: 0 });
@@ -86,6 +94,21 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
     i++;
   }
   return null;
+}
+
+const FEW_KEYS = 16;
+
+/* Was @p key seen in the object of @p frame before?  Records it if not. */
+function seen(frame: ObjectFrame, key: string): boolean {
+  if (frame.many !== null) {
+    if (frame.many.has(key)) return true;
+    frame.many.add(key);
+    return false;
+  }
+  if (frame.keys.includes(key)) return true;
+  frame.keys.push(key);
+  if (frame.keys.length > FEW_KEYS) frame.many = new Set(frame.keys);
+  return false;
 }
 
 /* The path from the root to the innermost object of @p stack. */

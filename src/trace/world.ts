@@ -484,8 +484,12 @@ export class TraceWorld {
     }
   }
 
-  /** The expectations a step with this outcome carries, from the current state. */
-  observe(step: TraceStep, out: StepOutcome): TraceExpect {
+  /**
+   * The expectations a step with this outcome carries, from the current
+   * state; with @p rows false the layout (`vmas`) is left out (vmaRows()
+   * gives it).  Takes the free log: call it once per step.
+   */
+  observe(step: TraceStep, out: StepOutcome, rows = true): TraceExpect {
     const e: TraceExpect = {};
     if ('vma' in out) {
       const v = out.vma ?? null;
@@ -516,7 +520,7 @@ export class TraceWorld {
       exec_vm: mm.exec_vm,
       stack_vm: mm.stack_vm,
     };
-    e.vmas = this.vmaRows();
+    if (rows) e.vmas = this.vmaRows();
     const freed = vma_registry.takeFreed();
     if (freed.length) e.freed = freed.map((f) => [f.id, f.refcnt]);
     const anon: Record<string, AnonFlags> = {};

@@ -319,6 +319,22 @@ export class RangeTree<T> {
     return this.iterateFrom(from);
   }
 
+  /**
+   * Every entry in ascending order, written into @p out (emptied first) and
+   * returned: a walk without an iterator object, for checks that run after
+   * every step.
+   */
+  collect(out: RangeEntry<T>[]): RangeEntry<T>[] {
+    out.length = 0;
+    let leaf: Leaf<T> | null = leftmostLeaf(this.root);
+    while (leaf !== null) {
+      const ents = leaf.entries;
+      for (let k = 0; k < ents.length; k++) out.push(ents[k]);
+      leaf = leaf.next;
+    }
+    return out;
+  }
+
   private *iterateFrom(from: number): Generator<RangeEntry<T>, void, undefined> {
     let node = this.root;
     while (!node.isLeaf) node = node.children[childSlot(node.keys, from)];

@@ -4,7 +4,6 @@
  */
 
 import {
-  PAGE_SHIFT,
   PAGE_SIZE,
   VM_ACCESS_FLAGS,
   VM_GROWSDOWN,
@@ -27,7 +26,8 @@ export function vma_set_range(vma: vm_area_struct, start: unsigned_long, end: un
 }
 
 export function vma_pages(vma: vm_area_struct): unsigned_long {
-  return (vma.vm_end - vma.vm_start) / 2 ** PAGE_SHIFT;
+  /* Dividing by PAGE_SIZE is the shift (the range is whole pages); "2 ** PAGE_SHIFT" would call Math.pow. */
+  return (vma.vm_end - vma.vm_start) / PAGE_SIZE;
 }
 
 /** Anonymous means no vm_ops at all in the harness. */

@@ -57,6 +57,8 @@ export class ModelState {
   warnings = 0;
   /** Named paths the step took (coverage of the rules and error paths). */
   paths: string[] = [];
+  /** Steps begun so far (tells a caller whether the state moved since it last looked). */
+  stamp = 0;
 
   /** Copy the persistent state (not the step's marks) into `m`. */
   protected copyInto(m: ModelState): void {
@@ -68,12 +70,14 @@ export class ModelState {
 
   /** Forget what the previous step did. */
   beginStep(): void {
-    this.written = new Set();
-    this.freed = [];
-    this.anonMarks = new Map();
+    this.stamp++;
+    /* New containers only when the last step used them: an expectation may still hold the old ones. */
+    if (this.written.size !== 0) this.written = new Set();
+    if (this.freed.length !== 0) this.freed = [];
+    if (this.anonMarks.size !== 0) this.anonMarks = new Map();
     this.warnings = 0;
-    this.paths = [];
-    this.faults.fired = [];
+    if (this.paths.length !== 0) this.paths = [];
+    if (this.faults.fired.length !== 0) this.faults.fired = [];
   }
 
   get mapCount(): number {
@@ -175,6 +179,13 @@ export class ModelState {
   }
 
   resort(): void {
-    this.segs.sort((a, b) => a.start - b.start);
+    const segs = this.segs;
+    /* Most steps keep the order: check before sorting. */
+    for (let i = 1; i < segs.length; i++) {
+      if (segs[i - 1].start > segs[i].start) {
+        segs.sort((a, b) => a.start - b.start);
+        return;
+      }
+    }
   }
 }

@@ -205,7 +205,7 @@ export function validateStep(m: VmaModel, step: TraceStep, opts: ValidateOptions
 function trial(m: VmaModel, step: TraceStep, opts: ValidateOptions): Invalid {
   const t = m.clone();
   try {
-    const e = t.apply(step);
+    const e = t.apply(step, false);
     if (e.warnings) return 'would warn';
   } catch (err) {
     if (err instanceof ModelRefusal) return err.message;
