@@ -24,11 +24,18 @@ export function isCanonicalHex(s: string): boolean {
 
 /** Parse a canonical hex string into an unsigned 64-bit value. */
 export function parseHexU64(s: string): bigint {
+  /* Flag words repeat: parse each text once (a bigint per step adds up over long traces). */
+  const known = u64Parsed.get(s);
+  if (known !== undefined) return known;
   if (typeof s !== 'string' || !CANONICAL_HEX.test(s)) {
     throw new HexFormatError(`malformed hex string ${JSON.stringify(s)}`);
   }
-  return BigInt(s);
+  const v = BigInt(s);
+  if (u64Parsed.size < U64_PARSED_MAX) u64Parsed.set(s, v);
+  return v;
 }
+const u64Parsed = new Map<string, bigint>();
+const U64_PARSED_MAX = 4096;
 
 /**
  * Parse a canonical hex string into a `number`. Values above
@@ -36,6 +43,8 @@ export function parseHexU64(s: string): bigint {
  * exactly.
  */
 export function parseHexNumber(s: string): number {
+  /* Up to 13 digits (52 bits) parseInt() is exact: no bigint on the common path. */
+  if (typeof s === 'string' && s.length <= 15 && CANONICAL_HEX.test(s)) return parseInt(s, 16);
   const v = parseHexU64(s);
   if (v > SAFE_MAX) {
     throw new HexFormatError(

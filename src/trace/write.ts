@@ -36,7 +36,8 @@ function hex(v: number | bigint): string {
 /** A hex column that is already text; it must be canonical. */
 function hexText(s: string): string {
   if (!isCanonicalHex(s)) throw new RangeError(`cannot write malformed hex string ${JSON.stringify(s)}`);
-  return str(s);
+  /* Canonical hex is "0x" and hex digits: nothing to escape. */
+  return `"${s}"`;
 }
 
 function bool(b: boolean): string {
@@ -152,19 +153,8 @@ function argumentPairs(step: TraceStep): Array<[string, string]> {
 
 function formatRow(row: VmaRow): string {
   const [id, start, end, pgoff, flags, anon, file, ops, refcnt, written] = row;
-  const cols = [
-    int(id),
-    hexText(start),
-    hexText(end),
-    hexText(pgoff),
-    hexText(flags),
-    intOrNull(anon),
-    intOrNull(file),
-    str(ops),
-    int(refcnt),
-    bool(written),
-  ];
-  return `[${cols.join(',')}]`;
+  /* One template, no column array: rows are most of a long trace's text. */
+  return `[${int(id)},${hexText(start)},${hexText(end)},${hexText(pgoff)},${hexText(flags)},${intOrNull(anon)},${intOrNull(file)},${str(ops)},${int(refcnt)},${bool(written)}]`;
 }
 
 /** Encoded `[name, json]` pairs of an expect object, in canonical key order. */
