@@ -59,6 +59,7 @@ export const CONFIG_DEFAULT_MMAP_MIN_ADDR = 65536;
 /* errno values used by mm/vma.c */
 export const EPERM = 1;
 export const EINTR = 4;
+export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;

@@ -11,6 +11,7 @@ export * from './structs';
 export * from './maple_tree';
 export * from './fault_inject';
 export * from './registry';
+export * from './lock_mode';
 export * from './vma_lock';
 export * from './vma_alloc';
 export * from './vma_iter';

@@ -27,6 +27,7 @@ import {
   type vm_flags_t,
 } from './constants';
 import { task_struct, type address_space, type file, type mm_struct } from './structs';
+import { kernel_lock } from './lock_mode';
 
 /* The harness's tunables (defined in its vma.c). */
 export const mmap_min_addr: unsigned_long = CONFIG_DEFAULT_MMAP_MIN_ADDR;
@@ -169,14 +170,22 @@ export function is_file_hugepages(_file: file): boolean {
   return false;
 }
 
-/* mmap_lock: the harness holds no locks ----------------------------------- */
+/* mmap_lock: the harness holds no locks (kernel mode: the real mmap_lock) -- */
 
-export function mmap_assert_write_locked(_mm: mm_struct): void {}
-export function mmap_write_downgrade(_mm: mm_struct): void {}
-export function mmap_read_unlock(_mm: mm_struct): void {}
-export function mmap_write_unlock(_mm: mm_struct): void {}
-export function mmap_write_lock_killable(_mm: mm_struct): number {
-  return 0;
+export function mmap_assert_write_locked(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_assert_write_locked(mm);
+}
+export function mmap_write_downgrade(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_write_downgrade(mm);
+}
+export function mmap_read_unlock(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_read_unlock(mm);
+}
+export function mmap_write_unlock(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_write_unlock(mm);
+}
+export function mmap_write_lock_killable(mm: mm_struct): number {
+  return kernel_lock !== null ? kernel_lock.mmap_write_lock_killable(mm) : 0;
 }
 export function can_modify_mm(_mm: mm_struct, _start: unsigned_long, _end: unsigned_long): boolean {
   return true;

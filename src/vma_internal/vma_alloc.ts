@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * vm_area_alloc(), vm_area_dup() and vm_area_free() with the harness's
- * semantics, backed by the allocation registry.
+ * semantics, backed by the allocation registry.  In kernel mode
+ * (lock_mode.ts) they hand over to the SLAB_TYPESAFE_BY_RCU cache model.
  */
 
 import { UINT_MAX } from './constants';
 import { INIT_LIST_HEAD } from './list';
 import { vma_check_live, vma_registry } from './registry';
 import { mm_struct, vm_area_struct, type vm_operations_struct } from './structs';
+import { kernel_lock } from './lock_mode';
 
 /** The harness's dummy vm_ops: no hooks at all, so a new VMA is not anonymous. */
 export const vma_dummy_vm_ops: vm_operations_struct = Object.freeze({});
@@ -30,6 +32,7 @@ export function vma_init(vma: vm_area_struct, mm: mm_struct): void {
 }
 
 export function vm_area_alloc(mm: mm_struct): vm_area_struct {
+  if (kernel_lock !== null) return kernel_lock.vm_area_alloc(mm);
   const vma = new vm_area_struct(mm);
   vma_init(vma, mm);
   vma_registry.register(vma);
@@ -41,6 +44,7 @@ export function vm_area_alloc(mm: mm_struct): vm_area_struct {
  * empty anon_vma_chain (anon_vma itself is copied).
  */
 export function vm_area_dup(orig: vm_area_struct): vm_area_struct {
+  if (kernel_lock !== null) return kernel_lock.vm_area_dup(orig);
   vma_check_live(orig, 'vm_area_dup');
   const vma = new vm_area_struct(orig.vm_mm);
   vma.vm_start = orig.vm_start;
@@ -62,5 +66,6 @@ export function vm_area_dup(orig: vm_area_struct): vm_area_struct {
 
 /** Just frees (the registry notes the refcount at this moment). */
 export function vm_area_free(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vm_area_free(vma);
   vma_registry.release(vma, 'vm_area_free');
 }

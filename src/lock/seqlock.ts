@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The seqcount_t operations mmap_lock.h builds on, with the semantics of
+ * include/linux/seqlock.h (not ported line by line): the writer increments
+ * the sequence (odd while writing) with a write barrier after the first
+ * increment and before the second; a reader's raw_read_seqcount() is a load
+ * followed by a read barrier (an acquire); read_seqcount_retry() is a read
+ * barrier and a re-read.
+ */
+
+import { READ_ONCE, smp_rmb, smp_wmb, WRITE_ONCE } from './atomic';
+import type { seqcount_t } from './mm_types';
+
+export function seqcount_init(s: seqcount_t): void {
+  s.sequence.v = 0;
+}
+
+/** sequence++ (now odd), then smp_wmb(): the single writer's begin. */
+export function do_raw_write_seqcount_begin(s: seqcount_t): void {
+  WRITE_ONCE(s.sequence, (s.sequence.v + 1) >>> 0);
+  smp_wmb();
+}
+
+/** smp_wmb(), then sequence++ (now even): publishes what was written in between. */
+export function do_raw_write_seqcount_end(s: seqcount_t): void {
+  smp_wmb();
+  WRITE_ONCE(s.sequence, (s.sequence.v + 1) >>> 0);
+}
+
+/** The sequence, read with acquire semantics (load, then smp_rmb()). */
+export function raw_read_seqcount(s: seqcount_t): number {
+  const seq = READ_ONCE(s.sequence);
+  smp_rmb();
+  return seq;
+}
+
+/** raw_read_seqcount() into @start; false while a write is in progress. */
+export function raw_seqcount_try_begin(s: seqcount_t, start: { value: number }): boolean {
+  start.value = raw_read_seqcount(s);
+  return !(start.value & 1);
+}
+
+/** Did the sequence move since @start? */
+export function read_seqcount_retry(s: seqcount_t, start: number): boolean {
+  smp_rmb();
+  return READ_ONCE(s.sequence) !== start;
+}

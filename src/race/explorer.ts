@@ -1,0 +1,921 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The race explorer: runs one program (writers, page-fault readers, process
+ * exit; see scenario.ts) under one schedule against the port of the v6.15
+ * VMA lock in kernel mode, and checks the lock's invariants after every
+ * atomic step.
+ *
+ * Execution model.  Every actor is a generator (actors.ts).  Readers and the
+ * lock protocol yield before each shared access.  A writer's ported
+ * operation (src/mm) is synchronous: its calls into the lock (through the
+ * stub layer), its tree stores and its plain stores to shared VMA fields
+ * reach point() synchronously.  point() ends the running actor's step,
+ * checks, and lets the strategy choose who takes the next step; it returns
+ * only when the running actor is chosen again (other actors may have run
+ * meanwhile, nested on the JavaScript stack).  An actor that is already on
+ * the stack cannot be chosen until the actors above it have finished their
+ * current step, so two writers interleave in LIFO order: a writer nested
+ * inside another's operation completes its step (at least up to its next
+ * scheduling point of its own, which may be its whole operation) before
+ * the outer one resumes.  A blocked step (a sleeping task, a contended
+ * rwsem) is never chosen; waiting is never a busy loop.
+ *
+ * The explorer observes every access through the memory hooks (atomic.ts):
+ * the vm_refcnt transitions feed a shadow of each VMA's lock state
+ * (invariants_lock.ts), reader loads are checked against the field policy
+ * (KCSAN-style), stores against what readers hold, and any access to a
+ * freed mm is a use-after-free.  Violations abort the run with a Finding.
+ */
+
+import { KernelBug, warn_count, warn_reset, warn_summary } from '../vma_internal/bug';
+import { fault_inject_reset, fail_nth_prealloc, prealloc_attempts } from '../vma_internal/fault_inject';
+import { lock_mode_set, type KernelLockOps } from '../vma_internal/lock_mode';
+import { mtree_load } from '../vma_internal/maple_tree';
+import { current as harness_current } from '../vma_internal/mm_stubs';
+import { vma_registry } from '../vma_internal/registry';
+import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
+import {
+  applyRefChange,
+  changedField,
+  checkRefcount,
+  checkWriteHoldEnd,
+  describeShadow,
+  newShadow,
+  PROTECTED_FIELDS,
+  refcountState,
+  snapVma,
+  UNSTABLE_READER_FIELDS,
+  type LockShadow,
+  type VmaSnap,
+} from '../fuzz/invariants';
+import type * as lock_module from '../lock';
+import type { AnyCell, Cell, Gen, lock_mm_struct, MemoryHooks, slab_vm_area_struct, Step, task_struct } from '../lock';
+import type { RacePort } from './ops';
+import type { Scenario } from './scenario';
+import type { Strategy } from './strategy';
+import { startActors } from './actors';
+
+/** The lock port the explorer runs (src/lock, or a planted copy of it). */
+export type RaceKernel = typeof lock_module;
+
+/** Kinds of finding. */
+export type FindingKind =
+  | 'refcount'
+  | 'kcsan'
+  | 'mutual-exclusion'
+  | 'incarnation'
+  | 'use-after-free'
+  | 'free'
+  | 'attach'
+  | 'detach'
+  | 'misdirected-wakeup'
+  | 'lost-wakeup'
+  | 'hang'
+  | 'livelock'
+  | 'tree'
+  | 'stale-read'
+  | 'leak'
+  | 'warn'
+  | 'bug'
+  | 'crash';
+
+/** A violated invariant: what, where, by whom. */
+export interface Finding {
+  readonly kind: FindingKind;
+  /** One sentence a kernel developer can read. */
+  readonly message: string;
+  /** The global step at which it was detected. */
+  readonly step: number;
+  /** The actor whose step it was. */
+  readonly actor: string;
+}
+
+/** One atomic step, for reports (only recorded when asked). */
+export interface TraceRow {
+  readonly step: number;
+  readonly actor: number;
+  readonly fn: string;
+  readonly what: string;
+  /** The VMA or mm the step touched, as text. */
+  subject: string;
+  /** For a VMA: vm_refcnt before and after, vm_lock_seq and its mm's mm_lock_seq after. */
+  refBefore: number | null;
+  refAfter: number | null;
+  lockSeq: number | null;
+  mmSeq: number | null;
+  /** The writer's operation in progress, if any. */
+  op: string | null;
+}
+
+/** What one run covered (merged over a campaign). */
+export interface RunCoverage {
+  readonly refcountStates: Map<string, number>;
+  readonly readerOutcomes: Map<string, number>;
+  readonly ops: Map<string, number>;
+}
+
+export function newCoverage(): RunCoverage {
+  return { refcountStates: new Map(), readerOutcomes: new Map(), ops: new Map() };
+}
+
+export function mergeCoverage(into: RunCoverage, from: RunCoverage): void {
+  for (const k of ['refcountStates', 'readerOutcomes', 'ops'] as const) {
+    for (const [s, n] of from[k]) into[k].set(s, (into[k].get(s) ?? 0) + n);
+  }
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+export interface RunResult {
+  readonly finding: Finding | null;
+  readonly steps: number;
+  readonly checks: number;
+  /** Every choice made (the schedule that replays this run). */
+  readonly decisions: readonly number[];
+  /** For each choice: how many options there were, and whether option 0 was "continue". */
+  readonly choiceMeta: readonly number[];
+  readonly trace: readonly TraceRow[] | null;
+  readonly actors: readonly string[];
+  readonly coverage: RunCoverage;
+  /** The run stopped because two nested writers would have had to resume out of order. */
+  readonly nestingLimited: boolean;
+}
+
+export type MemoryModel = 'sc' | 'lkmm';
+
+export interface RunOptions {
+  readonly kernel: RaceKernel;
+  readonly port: RacePort;
+  readonly program: Scenario;
+  readonly strategy: Strategy;
+  /** A run longer than this is a livelock (default 50,000 steps). */
+  readonly maxSteps?: number;
+  /** Upstream fixes to apply (commit ids). */
+  readonly fixes?: readonly string[];
+  readonly memoryModel?: MemoryModel;
+  /** Record every step for a report. */
+  readonly trace?: boolean;
+}
+
+/** A reader's lock on a VMA: through the VMA lock or under the mmap read lock. */
+export interface Held {
+  readonly vma: slab_vm_area_struct;
+  readonly mm: lock_mm_struct;
+  readonly addr: number;
+  readonly how: 'vma' | 'mmap';
+  readonly incarnation: number;
+  readonly snap: VmaSnap;
+  readonly since: number;
+}
+
+/** An actor: a thread of one mm. */
+export class Actor {
+  gen: Gen<void> | null = null;
+  pending: Step;
+  subject: unknown = null;
+  done = false;
+  onStack = false;
+  /** Counts this reader holds, per VMA (from the vm_refcnt changes it made). */
+  readonly holds = new Map<object, number>();
+  /** mm_count references this actor took (mmgrab), per mm. */
+  readonly pins = new Map<object, number>();
+  held: Held | null = null;
+  /** A reader whose decrement left a writer alone: the mm it must wake. */
+  expectWake: object | null = null;
+  /** The writer's operation in progress (for reports). */
+  op: string | null = null;
+  /** Fault injection of this writer's operation, while another actor runs. */
+  failArmed = 0;
+  /** The last VMA this actor's steps touched. */
+  lastVma: slab_vm_area_struct | null = null;
+  openRow: TraceRow | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly kind: 'writer' | 'reader',
+    readonly mm: lock_mm_struct,
+    readonly task: task_struct,
+    start: Step,
+  ) {
+    this.pending = start;
+  }
+}
+
+class Abort extends Error {
+  constructor(readonly finding: Finding) {
+    super(finding.message);
+  }
+}
+
+/** A run ended by the LIFO nesting of writers (not a finding). */
+class NestingLimit extends Error {}
+
+const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+
+/*
+ * Locations whose change is a change of lock state (strategies wait for
+ * these): a VMA's vm_refcnt (every attach, detach, reader and writer moves
+ * it), an mm's sequence, mmap_lock, counts, tree and writer slot.
+ */
+const LOCK_STATE_CELLS: ReadonlySet<string> = new Set([
+  'vm_refcnt',
+  'mm_lock_seq.sequence',
+  'mmap_lock',
+  'mm_users',
+  'mm_count',
+  'mm_mt',
+  'vma_writer_wait.task',
+]);
+
+/** Runs one program under one schedule. */
+export class Explorer implements MemoryHooks {
+  readonly K: RaceKernel;
+  readonly port: RacePort;
+  readonly actors: Actor[] = [];
+  readonly mms: lock_mm_struct[] = [];
+  readonly coverage = newCoverage();
+  steps = 0;
+  checks = 0;
+  private readonly stack: Actor[] = [];
+  private cur: Actor | null = null;
+  private isReader = false;
+  private lastRan: Actor | null = null;
+  private readonly shadows = new Map<object, LockShadow>();
+  private readonly decisions: number[] = [];
+  private readonly choiceMeta: number[] = [];
+  private readonly trace: TraceRow[] | null;
+  private faultOwner: Actor | null = null;
+  private readonly options: number[] = [];
+  private readonly maxSteps: number;
+  private readonly strategy: Strategy;
+  private readonly ops: KernelLockOps;
+  private readonly ctx: { options: number[]; n: number; step: number; running: number; load: boolean; spinning: boolean; plain: boolean; subject: unknown; reader: boolean };
+  /* The lock port's classes and functions, looked up once (module getters are slow). */
+  private readonly VmaClass: RaceKernel['slab_vm_area_struct'];
+  private readonly MmClass: RaceKernel['lock_mm_struct'];
+  private readonly RwsemClass: RaceKernel['rw_semaphore'];
+  private readonly changed: ((actor: number, subject: unknown) => void) | null;
+  private readonly subjectNow: () => unknown;
+  private readonly setCurrent: (t: task_struct) => void;
+  private readonly writerOnly: (n: number) => boolean;
+
+  constructor(private readonly o: RunOptions) {
+    this.K = o.kernel;
+    this.port = o.port;
+    this.strategy = o.strategy;
+    this.maxSteps = o.maxSteps ?? 50000;
+    this.trace = o.trace ? [] : null;
+    this.ctx = { options: this.options, n: 0, step: 0, running: -1, load: false, spinning: false, plain: false, subject: null, reader: false };
+    this.VmaClass = this.K.slab_vm_area_struct;
+    this.MmClass = this.K.lock_mm_struct;
+    this.RwsemClass = this.K.rw_semaphore;
+    this.changed = o.strategy.changed ? o.strategy.changed.bind(o.strategy) : null;
+    this.subjectNow = this.K.get_step_subject;
+    this.setCurrent = this.K.set_current;
+    this.writerOnly = this.K.is_vma_writer_only;
+    const base = this.K.kernel_lock_ops;
+    this.ops = {
+      ...base,
+      vm_area_alloc: (mm) => this.afterAlloc(base.vm_area_alloc(mm)),
+      vm_area_dup: (orig) => this.afterAlloc(base.vm_area_dup(orig)),
+      vm_area_free: (vma) => {
+        this.beforeFree(vma);
+        base.vm_area_free(vma);
+      },
+      vma_mark_attached: (vma) => {
+        this.beforeAttach(vma);
+        base.vma_mark_attached(vma);
+      },
+      vma_mark_detached: (vma) => {
+        base.vma_mark_detached(vma);
+        this.afterDetach(vma);
+      },
+      mmap_write_unlock: (mm) => {
+        this.writeHoldEnd(mm);
+        base.mmap_write_unlock(mm);
+      },
+      mmap_write_downgrade: (mm) => {
+        this.writeHoldEnd(mm);
+        base.mmap_write_downgrade(mm);
+      },
+    };
+  }
+
+  /** Run the program to the end (or the first finding). */
+  run(): RunResult {
+    const K = this.K;
+    let finding: Finding | null = null;
+    let nestingLimited = false;
+    K.lock_model_reset();
+    vma_registry.reset();
+    warn_reset();
+    fault_inject_reset();
+    K.fixes_apply(this.o.fixes ?? []);
+    K.sched_install(null);
+    K.mem_install(null);
+    lock_mode_set(this.ops);
+    try {
+      startActors(this, this.o.program);
+      for (const mm of this.mms) {
+        for (const e of mm.mm_mt.ranges.entries()) this.shadows.set(e.value, newShadow(true));
+      }
+      K.sched_install(this);
+      K.mem_install(this);
+      this.strategy.start(this.actors.length);
+      while (this.actors.some((a) => !a.done)) this.exec(this.choose(null));
+      K.sched_install(null);
+      K.mem_install(null);
+      this.finalChecks();
+    } catch (e) {
+      if (e instanceof Abort) finding = e.finding;
+      else if (e instanceof NestingLimit) nestingLimited = true;
+      else if (e instanceof KernelBug) finding = this.make(e.check === 'use after free' ? 'use-after-free' : 'bug', `${e.message}`);
+      else finding = this.make('crash', `the port crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      K.sched_install(null);
+      K.mem_install(null);
+      lock_mode_set(null);
+      fault_inject_reset();
+      K.set_current(K.init_task);
+      harness_current.mm = null;
+      for (const a of this.actors) {
+        if (a.openRow !== null) this.closeRow(a.openRow);
+        a.openRow = null;
+      }
+    }
+    return {
+      finding,
+      steps: this.steps,
+      checks: this.checks,
+      decisions: this.decisions,
+      choiceMeta: this.choiceMeta,
+      trace: this.trace,
+      actors: this.actors.map((a) => a.name),
+      coverage: this.coverage,
+      nestingLimited,
+    };
+  }
+
+  /* Actors and steps ---------------------------------------------------------- */
+
+  /** Register an actor (actors.ts). */
+  addActor(name: string, kind: 'writer' | 'reader', mm: lock_mm_struct, start: Step): Actor {
+    const task = new this.K.task_struct(this.actors.length + 1, name);
+    const a = new Actor(this.actors.length, name, kind, mm, task, start);
+    this.actors.push(a);
+    return a;
+  }
+
+  /** Scheduler interface: the running actor is about to take step @s. */
+  point(s: Step, subject: unknown): void {
+    const me = this.stack[this.stack.length - 1];
+    if (me === undefined) return;
+    this.endStep(me);
+    me.pending = s;
+    me.subject = subject;
+    for (;;) {
+      const a = this.choose(me);
+      if (a === me) break;
+      this.exec(a);
+    }
+    this.switchTo(me);
+    this.beginStep(me);
+  }
+
+  private blocked(a: Actor): boolean {
+    const s = a.pending;
+    return s.blocked !== null && s.blocked(a.subject);
+  }
+
+  /* Choose the next actor: @me (the running one, if any) first, unless it busy-waits. */
+  private choose(me: Actor | null): Actor {
+    const run = me ?? this.lastRan;
+    const opts = this.options;
+    opts.length = 0;
+    let spinning = false;
+    let continues = false;
+    if (run !== null && !run.done && (run === me || !run.onStack) && !this.blocked(run)) {
+      if (run.pending.spin) spinning = true;
+      else {
+        opts.push(run.index);
+        continues = true;
+      }
+    }
+    const actors = this.actors;
+    for (let i = 0; i < actors.length; i++) {
+      const a = actors[i];
+      if (a === run || a.done || a.onStack) continue;
+      const b = a.pending.blocked;
+      if (b !== null && b(a.subject)) continue;
+      opts.push(i);
+    }
+    if (spinning && run !== null) opts.push(run.index);
+    if (opts.length === 0) this.deadlock(me);
+    let k = 0;
+    if (opts.length > 1) {
+      const c = this.ctx;
+      c.n = opts.length;
+      c.step = this.steps;
+      c.running = run === null ? -1 : run.index;
+      c.load = false;
+      c.spinning = spinning;
+      c.plain = run !== null && run.pending.fn === '(store)';
+      c.subject = run !== null ? this.canonical(run.subject) : null;
+      c.reader = run !== null && run.kind === 'reader';
+      k = this.strategy.pick(c);
+      this.decisions.push(k);
+      this.choiceMeta.push(continues ? opts.length : -opts.length);
+    }
+    return this.actors[opts[k]];
+  }
+
+  /** A visibility choice among @n stores (issue 8); 0 is the latest. */
+  chooseLoad(n: number): number {
+    if (n <= 1) return 0;
+    const c = this.ctx;
+    c.n = n;
+    c.step = this.steps;
+    c.running = this.cur === null ? -1 : this.cur.index;
+    c.load = true;
+    c.spinning = false;
+    const k = this.strategy.pick(c);
+    this.decisions.push(k);
+    this.choiceMeta.push(n);
+    return k;
+  }
+
+  /* Run one step of @a (which is not on the stack). */
+  private exec(a: Actor): void {
+    this.stack.push(a);
+    a.onStack = true;
+    this.switchTo(a);
+    this.beginStep(a);
+    const r = (a.gen as Gen<void>).next();
+    this.stack.pop();
+    a.onStack = false;
+    this.endStep(a);
+    if (r.done) a.done = true;
+    else {
+      a.pending = r.value;
+      a.subject = this.subjectNow();
+    }
+    this.lastRan = a;
+    this.switchTo(this.stack.length ? this.stack[this.stack.length - 1] : null);
+  }
+
+  private switchTo(a: Actor | null): void {
+    const prev = this.cur;
+    if (a === prev) return;
+    const fo = this.faultOwner;
+    if (fo !== null && prev === fo) {
+      fo.failArmed = Math.max(0, fo.failArmed - prealloc_attempts());
+      fail_nth_prealloc(0);
+    }
+    this.cur = a;
+    this.isReader = a !== null && a.kind === 'reader';
+    if (a !== null) {
+      this.setCurrent(a.task);
+      harness_current.mm = a.mm;
+      if (a === fo && fo.failArmed > 0) fail_nth_prealloc(fo.failArmed);
+    } else {
+      this.K.set_current(this.K.init_task);
+    }
+  }
+
+  /* The object a step is about, for strategies: an rwsem stands for its mm. */
+  private canonical(s: unknown): unknown {
+    if (s instanceof this.RwsemClass) return s.holder;
+    return s === undefined ? null : s;
+  }
+
+  private beginStep(a: Actor): void {
+    if (++this.steps > this.maxSteps) {
+      throw new Abort(this.make('livelock', `no end after ${this.maxSteps} atomic steps (a busy-wait that cannot finish, or a retry loop that never succeeds)`));
+    }
+    const subj = a.subject;
+    const vma = subj instanceof this.VmaClass ? subj : null;
+    if (vma !== null) a.lastVma = vma;
+    if (this.trace !== null) {
+      const row: TraceRow = {
+        step: this.steps,
+        actor: a.index,
+        fn: a.pending.fn,
+        what: a.pending.what,
+        subject: this.describeSubject(subj),
+        refBefore: vma !== null ? vma.mem.vm_refcnt.refs.v : null,
+        refAfter: null,
+        lockSeq: null,
+        mmSeq: null,
+        op: a.op,
+      };
+      this.trace.push(row);
+      a.openRow = row;
+    }
+  }
+
+  private endStep(a: Actor): void {
+    this.checks++;
+    if (warn_count() !== 0) throw new Abort(this.make('warn', `a WARN-class check fired: ${warn_summary().split('\n')[0]}`));
+    for (const r of this.actors) if (r.held !== null) this.checkHeld(r);
+    if (a.openRow !== null) {
+      this.closeRow(a.openRow);
+      a.openRow = null;
+    }
+  }
+
+  private closeRow(row: TraceRow): void {
+    const a = this.actors[row.actor];
+    const subj = a?.subject;
+    const vma = row.refBefore !== null && a !== undefined ? a.lastVma : null;
+    if (vma !== null) {
+      row.refAfter = vma.mem.vm_refcnt.refs.v;
+      row.lockSeq = vma.mem.vm_lock_seq.v;
+      const mm = vma.mem.vm_mm.v;
+      if (mm instanceof this.K.lock_mm_struct) row.mmSeq = mm.mm_lock_seq.sequence.v;
+    } else if (subj instanceof this.K.lock_mm_struct) {
+      row.mmSeq = subj.mm_lock_seq.sequence.v;
+    }
+  }
+
+  describeSubject(s: unknown): string {
+    const K = this.K;
+    if (s instanceof K.slab_vm_area_struct) return `vma#${s.__id}@${s.__slot}`;
+    if (s instanceof K.lock_mm_struct) return `mm#${s.__mm_id}`;
+    if (s instanceof K.task_struct) return s.comm;
+    if (s instanceof K.rw_semaphore) {
+      const h = s.holder;
+      return h instanceof K.lock_mm_struct ? `mm#${h.__mm_id}.mmap_lock` : s.name;
+    }
+    return '';
+  }
+
+  /* Findings ---------------------------------------------------------------- */
+
+  make(kind: FindingKind, message: string): Finding {
+    return { kind, message, step: this.steps, actor: this.cur === null ? '-' : this.cur.name };
+  }
+
+  fail(kind: FindingKind, message: string): never {
+    throw new Abort(this.make(kind, message));
+  }
+
+  private who(c: AnyCell): string {
+    if (c.last_step < 0) return 'its initial value';
+    const a = this.actors[c.last_actor];
+    return `${a === undefined ? 'setup' : a.name} at step ${c.last_step}`;
+  }
+
+  vmaName(v: slab_vm_area_struct): string {
+    const mm = v.mem.vm_mm.v;
+    return `vma#${v.__id}@slot${v.__slot}${mm instanceof this.K.lock_mm_struct ? ` of mm#${mm.__mm_id}` : ''}`;
+  }
+
+  private deadlock(me: Actor | null): never {
+    const K = this.K;
+    const wouldRun = this.actors.filter((a) => a !== me && !a.done && a.onStack && !this.blocked(a));
+    if (wouldRun.length) throw new NestingLimit();
+    const parts: string[] = [];
+    let lost: string | null = null;
+    for (const a of this.actors) {
+      if (a.done) continue;
+      const s = a.pending;
+      const subj = this.describeSubject(a.subject);
+      parts.push(`${a.name} waits in ${s.fn} (${s.what})${subj ? ` on ${subj}` : ''}`);
+      if (s.fn === 'schedule' && a.kind === 'writer' && a.lastVma !== null) {
+        const n = a.lastVma.mem.vm_refcnt.refs.v;
+        if (K.is_vma_writer_only(n)) {
+          lost = `${a.name} sleeps in __vma_enter_locked() on ${this.vmaName(a.lastVma)} whose vm_refcnt ${hex(n)} is its target, but nobody woke it (lost wake-up)`;
+        }
+      }
+    }
+    if (lost !== null) this.fail('lost-wakeup', `${lost}: ${parts.join('; ')}`);
+    this.fail('hang', `no actor can run: ${parts.join('; ')}`);
+  }
+
+  /* Memory hooks ------------------------------------------------------------ */
+
+  /*
+   * An access to a field of an mm.  The mm must not be freed; and the task
+   * must keep it alive: its own mm (a thread of it holds mm_users), an
+   * mm_count reference it took (mmgrab()), or a count on a VMA attached to
+   * it (which keeps the VMA, hence the mm, from going away).  Otherwise the
+   * mm may be freed under it at any moment: a use-after-free whether or not
+   * this schedule happens to free it first.
+   */
+  private checkMm(c: AnyCell, what: string): void {
+    const o = c.owner as { __freed?: boolean };
+    if (!(o instanceof this.MmClass)) return;
+    const a = this.cur as Actor;
+    if (o.__freed === true) {
+      this.fail('use-after-free', `${a.name} ${what} ${c.name} of mm#${o.__mm_id} after the mm was freed (${this.who(c)} was the last store)${this.where(a)}`);
+    }
+    if (o === a.mm || (a.pins.get(o) ?? 0) > 0) return;
+    for (const [v, n] of a.holds) if (n > 0 && (v as slab_vm_area_struct).mem.vm_mm.v === o && this.shadow(v).attached) return;
+    this.fail(
+      'use-after-free',
+      `${a.name} ${what} ${c.name} of mm#${o.__mm_id}${this.where(a)} without keeping that mm alive: it is not ${a.name}'s mm,` +
+        ` and ${a.name} holds neither an mm_count reference on it nor a count on one of its VMAs, so mm#${o.__mm_id} may already have been freed`,
+    );
+  }
+
+  /* " in fn()" for the step an actor is taking. */
+  private where(a: Actor): string {
+    return ` in ${a.pending.fn}()`;
+  }
+
+  load(c: AnyCell, _ord: number): unknown {
+    if (this.cur === null) return c.v;
+    this.checkMm(c, 'reads');
+    if (this.isReader) this.readerLoad(this.cur, c);
+    return c.v;
+  }
+
+  /** Reader-side checks of a load (also used by the visibility model). */
+  readerLoad(a: Actor, c: AnyCell): void {
+    const o = c.owner;
+    if (o instanceof this.VmaClass) {
+      if (!UNSTABLE_READER_FIELDS.has(c.name) && !this.readerMayRead(a, o)) {
+        this.fail(
+          'kcsan',
+          `KCSAN-style: ${a.name} read vma->${c.name} of ${this.vmaName(o)} at step ${this.steps} without holding a reference` +
+            ` (only vm_refcnt, vm_mm and vm_lock_seq may be read before the increment succeeds); last written by ${this.who(c)}`,
+        );
+      }
+    } else if (c.name === 'vma_writer_wait.task' && a.expectWake !== null) {
+      const want = a.expectWake;
+      a.expectWake = null;
+      if (o !== want) {
+        const w = want as lock_mm_struct;
+        const g = o as lock_mm_struct;
+        this.fail(
+          'misdirected-wakeup',
+          `${a.name} wakes the writer slot of mm#${g.__mm_id} but its decrement released the writer of mm#${w.__mm_id}` +
+            ' (the VMA was freed and reused by another mm between the decrement and the read of vm_mm)',
+        );
+      }
+    }
+  }
+
+  private readerMayRead(a: Actor, v: slab_vm_area_struct): boolean {
+    if ((a.holds.get(v) ?? 0) > 0) return true;
+    const mm = v.mem.vm_mm.v;
+    /* Under the mmap lock (read, or write after an upgrade to grow a stack) nothing changes under it. */
+    return mm instanceof this.MmClass && (mm.mmap_lock.readers.has(a.task) || mm.mmap_lock.owner === a.task);
+  }
+
+  store(c: AnyCell, v: unknown, _ord: number): void {
+    this.storeChecks(c, v);
+    c.v = v;
+  }
+
+  /** Checks and bookkeeping of a store (also used by the visibility model). */
+  storeChecks(c: AnyCell, v: unknown): void {
+    const a = this.cur;
+    if (a !== null) this.checkMm(c, 'writes');
+    const o = c.owner;
+    if (o instanceof this.VmaClass) {
+      if (c === (o.mem.vm_refcnt.refs as AnyCell)) this.refChange(a, o, 'store', c.v as number, v as number);
+      else if (PROTECTED_FIELDS.has(c.name) && c.v !== v) this.protectedStore(a, o, c);
+    }
+    if (this.changed !== null && a !== null && c.v !== v && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o);
+    c.last_actor = a === null ? -1 : a.index;
+    c.last_step = a === null ? -1 : this.steps;
+  }
+
+  private protectedStore(a: Actor | null, v: slab_vm_area_struct, c: AnyCell): void {
+    for (const r of this.actors) {
+      if (r.held === null || r.held.vma !== v) continue;
+      this.fail(
+        'mutual-exclusion',
+        `${a === null ? 'setup' : a.name} changed vma->${c.name} of ${this.vmaName(v)} at step ${this.steps}${a?.op ? ` (${a.op})` : ''}` +
+          ` while ${r.name} holds it (${r.held.how === 'vma' ? 'VMA read lock' : 'mmap read lock'} taken at step ${r.held.since})`,
+      );
+    }
+  }
+
+  cmpxchg(c: Cell<number>, expected: number, neu: number, _ord: number): number {
+    const old = c.v;
+    if (this.cur !== null) this.checkMm(c as AnyCell, 'updates');
+    if (old === expected) this.rmwChange(c, old, neu);
+    return old;
+  }
+
+  fetch_add(c: Cell<number>, delta: number, _ord: number): number {
+    const old = c.v;
+    if (this.cur !== null) this.checkMm(c as AnyCell, 'updates');
+    this.rmwChange(c, old, (old + delta) | 0);
+    return old;
+  }
+
+  /** A read-modify-write changed @c from @old to @neu (also used by the visibility model). */
+  rmwChange(c: Cell<number>, old: number, neu: number): void {
+    const o = c.owner;
+    if (o instanceof this.VmaClass && c === o.mem.vm_refcnt.refs) this.refChange(this.cur, o, 'rmw', old, neu);
+    else if (c.name === 'mm_count' && this.cur !== null && o !== this.cur.mm) {
+      const p = this.cur.pins;
+      p.set(o, (p.get(o) ?? 0) + (neu - old));
+    }
+    const a = this.cur;
+    if (this.changed !== null && a !== null && old !== neu && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o);
+    c.v = neu;
+    c.last_actor = a === null ? -1 : a.index;
+    c.last_step = a === null ? -1 : this.steps;
+  }
+
+  fence(_kind: number): void {}
+
+  private shadow(v: object): LockShadow {
+    let sh = this.shadows.get(v);
+    if (sh === undefined) {
+      sh = newShadow(false);
+      this.shadows.set(v, sh);
+    }
+    return sh;
+  }
+
+  private refChange(a: Actor | null, v: slab_vm_area_struct, how: 'rmw' | 'store', old: number, neu: number): void {
+    if (a === null) return;
+    const sh = this.shadow(v);
+    const holds = a.holds.get(v) ?? 0;
+    /* A reader that took the mmap write lock (to grow a stack) acts as a writer. */
+    const mm = v.mem.vm_mm.v;
+    const role = a.kind === 'writer' || (mm instanceof this.MmClass && mm.mmap_lock.owner === a.task) ? 'writer' : 'reader';
+    const err = applyRefChange(sh, role, a.name, a.pending.fn, how, old, neu, holds);
+    if (err !== null) this.fail('refcount', `${err} (${this.vmaName(v)})`);
+    if (role === 'reader' && how === 'rmw') {
+      if (neu === old + 1) {
+        a.holds.set(v, holds + 1);
+        if (mm !== a.mm) bump(this.coverage.readerOutcomes, 'reuse: raised the count of a VMA now in another mm');
+      }
+      else if (neu === old - 1) {
+        if (holds <= 1) a.holds.delete(v);
+        else a.holds.set(v, holds - 1);
+        /* The last reader out must wake a writer that is left alone. */
+        if (this.writerOnly(neu)) a.expectWake = v.mem.vm_mm.v;
+      }
+    }
+    const bad = checkRefcount(sh, neu);
+    if (bad !== null) this.fail('refcount', `${bad} after ${a.name}'s ${a.pending.fn} (${this.vmaName(v)})`);
+    bump(this.coverage.refcountStates, refcountState(neu));
+  }
+
+  /* Checks around the stub-layer entry points ---------------------------------- */
+
+  private afterAlloc(v: vm_area_struct): vm_area_struct {
+    const vma = v as slab_vm_area_struct;
+    const sh = newShadow(false);
+    this.shadows.set(vma, sh);
+    const bad = checkRefcount(sh, vma.mem.vm_refcnt.refs.v);
+    if (bad !== null) this.fail('refcount', `a new VMA from vm_area_cachep: ${bad} (${this.vmaName(vma)})`);
+    return v;
+  }
+
+  private beforeFree(v: vm_area_struct): void {
+    const vma = v as slab_vm_area_struct;
+    const sh = this.shadow(vma);
+    const n = vma.mem.vm_refcnt.refs.v;
+    if (n !== 0 || sh.attached || sh.readers || sh.writer !== null) {
+      this.fail('free', `vm_area_free() of ${this.vmaName(vma)} with vm_refcnt ${hex(n)} (${describeShadow(sh)}): only a detached VMA may be freed`);
+    }
+    for (const r of this.actors) {
+      if (r.held !== null && r.held.vma === vma) {
+        this.fail('free', `${this.vmaName(vma)} is freed while ${r.name} holds it (taken at step ${r.held.since}, not yet released)`);
+      }
+    }
+  }
+
+  private lockedBySeq(vma: slab_vm_area_struct): boolean {
+    const mm = vma.mem.vm_mm.v;
+    if (!(mm instanceof this.K.lock_mm_struct)) return false;
+    const seq = mm.mm_lock_seq.sequence.v;
+    return (seq & 1) === 1 && vma.mem.vm_lock_seq.v === seq;
+  }
+
+  private beforeAttach(v: vm_area_struct): void {
+    const vma = v as slab_vm_area_struct;
+    const n = vma.mem.vm_refcnt.refs.v;
+    if (n !== 0) this.fail('attach', `vma_mark_attached() on ${this.vmaName(vma)} with vm_refcnt ${hex(n)} (want 0)`);
+    if (!this.lockedBySeq(vma)) this.fail('attach', `vma_mark_attached() on ${this.vmaName(vma)} that is not write-locked`);
+  }
+
+  private afterDetach(v: vm_area_struct): void {
+    const vma = v as slab_vm_area_struct;
+    const n = vma.mem.vm_refcnt.refs.v;
+    if (n !== 0) this.fail('detach', `vma_mark_detached() returned with vm_refcnt ${hex(n)} on ${this.vmaName(vma)} (want 0)`);
+  }
+
+  /** A write-hold of @mm ends: the tree must be whole and every VMA in it attached. */
+  writeHoldEnd(mm: mm_struct): void {
+    const errs = checkWriteHoldEnd(mm, (v) => this.shadows.get(v));
+    if (errs.length) {
+      const m = mm as lock_mm_struct;
+      this.fail('tree', `when ${this.cur?.name ?? 'setup'} ends its write-hold of mm#${m.__mm_id}${this.cur?.op ? ` (after ${this.cur.op})` : ''}: ${errs[0]}`);
+    }
+  }
+
+  /* Readers ------------------------------------------------------------------- */
+
+  /** A reader got @vma for @addr (through the VMA lock, or under the mmap read lock). */
+  readerLocked(a: Actor, vma: slab_vm_area_struct, addr: number, how: 'vma' | 'mmap'): void {
+    const m = vma.mem;
+    const sh = this.shadow(vma);
+    const name = this.vmaName(vma);
+    const at = `0x${addr.toString(16)}`;
+    const via = how === 'vma' ? 'lock_vma_under_rcu()' : 'lock_mm_and_find_vma()';
+    if (how === 'vma' && (a.holds.get(vma) ?? 0) < 1) this.fail('incarnation', `${via} returned ${name} to ${a.name} without a reader's count on it`);
+    if (!sh.attached) this.fail('incarnation', `${via} returned ${name} to ${a.name}, but it is detached`);
+    if (m.vm_mm.v !== a.mm) this.fail('incarnation', `${via} returned ${name} to ${a.name}, a reader of mm#${a.mm.__mm_id}`);
+    if (!(m.vm_start.v <= addr && addr < m.vm_end.v)) {
+      this.fail('incarnation', `${via} returned ${name} [${hex(m.vm_start.v)}, ${hex(m.vm_end.v)}) for address ${at}, which it does not cover`);
+    }
+    const inTree = mtree_load(a.mm.mm_mt, addr);
+    if (inTree !== vma) {
+      this.fail('incarnation', `${via} returned ${name} for ${at}, but mm#${a.mm.__mm_id}'s tree has ${inTree === null ? 'nothing' : this.vmaName(inTree as slab_vm_area_struct)} there`);
+    }
+    if (how === 'vma' && this.lockedBySeq(vma)) this.fail('mutual-exclusion', `${via} returned ${name} to ${a.name} while it is write-locked`);
+    a.held = { vma, mm: a.mm, addr, how, incarnation: vma.__id, snap: snapVma(vma), since: this.steps };
+    bump(this.coverage.readerOutcomes, how === 'vma' ? 'success (VMA lock)' : 'fallback (mmap lock)');
+  }
+
+  /* What a reader holds must not change under it. */
+  private checkHeld(r: Actor): void {
+    const h = r.held as Held;
+    const v = h.vma;
+    if (v.__id !== h.incarnation || v.__freed) {
+      this.fail('free', `${r.name} still holds vma#${h.incarnation}@slot${v.__slot} (since step ${h.since}), but it was freed`);
+    }
+    const f = changedField(h.snap, v);
+    if (f !== null) {
+      const c = (v.mem as unknown as Record<string, AnyCell>)[f === 'vm_flags' ? '__vm_flags' : f];
+      this.fail('mutual-exclusion', `vma->${f} of ${this.vmaName(v)} changed (by ${this.who(c)}) while ${r.name} holds it (since step ${h.since})`);
+    }
+    if (h.how === 'vma' && this.lockedBySeq(v)) {
+      this.fail('mutual-exclusion', `${this.vmaName(v)} is write-locked while ${r.name} holds a read lock on it (since step ${h.since})`);
+    }
+  }
+
+  /** The reader reads what it holds (handle_mm_fault()); a value other than the one it locked is stale. */
+  readerRead(a: Actor): void {
+    const h = a.held;
+    if (h === null) return;
+    const v = h.vma;
+    const seen = { vm_start: v.vm_start, vm_end: v.vm_end, vm_pgoff: v.vm_pgoff, vm_flags: v.vm_flags, anon_vma: v.anon_vma, vm_file: v.vm_file };
+    for (const k of Object.keys(seen) as (keyof typeof seen)[]) {
+      if (seen[k] !== h.snap[k]) {
+        const shown = (x: unknown): string => (typeof x === 'number' ? hex(x) : typeof x === 'bigint' ? `0x${x.toString(16)}` : x === null ? 'NULL' : 'a pointer');
+        this.fail(
+          'stale-read',
+          `${a.name} holds ${this.vmaName(v)} (since step ${h.since}) but reads vma->${k} = ${shown(seen[k])}, not the current ${shown(h.snap[k])}: a store it should see is not visible`,
+        );
+      }
+    }
+  }
+
+  /** The reader lets go of what it holds. */
+  readerUnlocking(a: Actor): void {
+    if (a.held === null) return;
+    this.checkHeld(a);
+    a.held = null;
+  }
+
+  readerOutcome(what: string): void {
+    bump(this.coverage.readerOutcomes, what);
+  }
+
+  /** A writer starts an operation with its @n-th preallocation failing (0: none). */
+  opStart(a: Actor, text: string, failNth: number): void {
+    a.op = text;
+    bump(this.coverage.ops, text.split(' ')[0] + (failNth ? '!' : ''));
+    if (failNth > 0) {
+      this.faultOwner = a;
+      a.failArmed = failNth;
+      fail_nth_prealloc(failNth);
+    }
+  }
+
+  opEnd(a: Actor): void {
+    a.op = null;
+    if (this.faultOwner === a) {
+      this.faultOwner = null;
+      a.failArmed = 0;
+      fault_inject_reset();
+    }
+  }
+
+  registerMm(mm: lock_mm_struct): void {
+    this.mms.push(mm);
+  }
+
+  /* The end ------------------------------------------------------------------- */
+
+  private finalChecks(): void {
+    for (const mm of this.mms) {
+      if (!mm.__freed) this.fail('leak', `mm#${mm.__mm_id} was never freed (mm_count ${mm.mm_count.v}, mm_users ${mm.mm_users.v})`);
+    }
+    const live = vma_registry.liveVmas();
+    if (live.length) this.fail('leak', `${live.length} VMA(s) never freed, e.g. ${this.vmaName(live[0] as slab_vm_area_struct)}`);
+  }
+}
