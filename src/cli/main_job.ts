@@ -2,7 +2,8 @@
 /*
  * `vma-harness run` (what `npm start` does): the main job.  Replays every
  * trace under fixtures/ (the oracle traces and saved fuzzing regressions),
- * then runs the default fuzz campaign, with progress and a summary.
+ * then runs the default fuzz campaign and the bounded race campaign against
+ * the real v6.15 VMA lock, with progress and a summary.
  */
 
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join, relative } from 'node:path';
 import { collectTraceFiles, describeResult, replayFile } from '../trace/replay';
 import { progressLine } from './progress';
 import { DEFAULT_CAMPAIGN, runCampaign } from './fuzz_cmd';
+import { mainJobRace } from './race_main';
 
 /** The project's fixtures/ directory (next to src/ or dist/). */
 export function fixturesDir(): string {
@@ -57,7 +59,12 @@ export function mainJob(_argv: readonly string[]): number {
   const res = replayCorpus(fixturesDir(), write, tty);
   write('\n== 2. Fuzz campaign ==\n');
   const fuzz = runCampaign(DEFAULT_CAMPAIGN, write, tty);
-  write(`\nMain job: corpus ${res.passed} passed, ${res.failed} failed; fuzzing ${fuzz.failures.length} failure(s)\n`);
-  if (res.badInput) return 2;
-  return res.failed || fuzz.failures.length ? 1 : 0;
+  write('\n== 3. Race campaign (the real v6.15 VMA lock) ==\n');
+  const race = mainJobRace(write, tty);
+  write(
+    `\nMain job: corpus ${res.passed} passed, ${res.failed} failed; fuzzing ${fuzz.failures.length} failure(s); ` +
+      `races ${race.failures} failure(s)${race.known ? `, ${race.known} known v6.15 defect(s)` : ''}\n`,
+  );
+  if (res.badInput || race.badInput) return 2;
+  return res.failed || fuzz.failures.length || race.failures ? 1 : 0;
 }

@@ -272,8 +272,9 @@ export function* lock_vma_under_rcu(mm: lock_mm_struct, address: unsigned_long):
 
     /* The reader holds a count now: every field is stable. */
     yield at(S_CHECK, vma);
-    /* Is it the right one? */
-    if (fixed(FIX_VMA_UAF) ? address < vma.vm_start || address >= vma.vm_end : vma.vm_mm !== mm || address < vma.vm_start || address >= vma.vm_end) {
+    /* Is it the right one?  (9bbffee67ffd moved the mm check into vma_start_read().) */
+    const other_mm = !fixed(FIX_VMA_UAF) && vma.vm_mm !== mm;
+    if (other_mm || address < vma.vm_start || address >= vma.vm_end) {
       /* inval_end_read: */
       yield* vma_end_read(vma);
       break; /* inval */

@@ -13,7 +13,6 @@
  * which a finding appears (iterative context bounding, as CHESS does).
  */
 
-import fc from 'fast-check';
 import * as lock_module from '../lock';
 import * as port_module from '../mm/vma';
 import { describeKnown, knownDefect, type KnownDefect } from '../known_defects';
@@ -23,6 +22,7 @@ import { formatReport, summary } from './report';
 import { decodeProgram, randomProgram, type ScenarioShape } from './scenario';
 import { PctStrategy, RandomStrategy, ReplayStrategy, type Strategy } from './strategy';
 import { dfsExplore } from './dfs';
+import { sameFailure, shrinkRace, type Shrunk } from './shrink';
 import { saveRegression } from './regressions';
 
 export type SchedulerName = 'mix' | 'random' | 'pct' | 'dfs';
@@ -47,6 +47,8 @@ export interface RaceCampaignOptions {
   stopAtFirst: boolean;
   /** Where shrunk findings are saved (null: not saved). */
   regressionDir: string | null;
+  /** Reports show every step (not only those around the failing actor). */
+  fullTrace?: boolean;
   /** Replay exactly this program (and schedule) instead of generating. */
   program?: number[];
   schedule?: number[];
@@ -127,33 +129,9 @@ export function replay(o: RaceCampaignOptions, program: readonly number[], sched
   return runOnce(o, program, new ReplayStrategy(schedule), trace);
 }
 
-/* Is @r the same failure as @f (same invariant, same known defect if any)? */
-function sameFailure(r: RunResult, f: Finding): boolean {
-  if (r.finding === null || r.finding.kind !== f.kind) return false;
-  return knownDefect(summary(r.finding))?.id === knownDefect(summary(f))?.id;
-}
-
-/** Shrink a failing program and schedule with fast-check; returns the smallest found. */
-export function shrink(
-  o: RaceCampaignOptions,
-  program: number[],
-  schedule: number[],
-  f: Finding,
-): { program: number[]; schedule: number[]; evaluations: number } {
-  let evaluations = 0;
-  const arr = fc.array(fc.nat(), { maxLength: 1 << 20 });
-  const res = fc.check(
-    fc.property(arr, arr, (p, s) => {
-      if (evaluations++ >= o.shrinkBudget) return true;
-      return !sameFailure(replay(o, p, s), f);
-    }),
-    { examples: [[program, schedule]], numRuns: 1, seed: o.seed },
-  );
-  if (res.failed && res.counterexample !== null) {
-    const [p, s] = res.counterexample;
-    return { program: p, schedule: s, evaluations };
-  }
-  return { program, schedule, evaluations };
+/** Shrink a failing run of @program (see shrink.ts). */
+export function shrink(o: RaceCampaignOptions, program: number[], r: RunResult, f: Finding): Shrunk {
+  return shrinkRace((p, st) => runOnce(o, p, st), program, r, f, o.shrinkBudget, o.seed);
 }
 
 /* The strategy of run @i of a campaign. */
@@ -199,7 +177,7 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
     if (known !== null && knownSeen.has(known.id)) return false;
     if (known !== null) knownSeen.add(known.id);
     const elapsedMs = Date.now() - t0;
-    const sh = shrink(o, program, [...r.decisions], f);
+    const sh = shrink(o, program, r, f);
     const rep = replay(o, sh.program, sh.schedule, true);
     const shown = rep.finding !== null && sameFailure(rep, f) ? rep.finding : f;
     const report = formatReport({
@@ -214,6 +192,7 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
       fixes: o.fixes,
       memoryModel: o.memoryModel,
       known: known === null ? null : describeKnown(known),
+      full: o.fullTrace ?? false,
     });
     const file =
       o.regressionDir !== null && known === null

@@ -98,6 +98,9 @@ export interface TraceRow {
   readonly what: string;
   /** The VMA or mm the step touched, as text. */
   subject: string;
+  /** The slab slot of the VMA it touched, or the mm (by id) it touched; else null. */
+  slot: number | null;
+  mmId: number | null;
   /** For a VMA: vm_refcnt before and after, vm_lock_seq and its mm's mm_lock_seq after. */
   refBefore: number | null;
   refAfter: number | null;
@@ -136,6 +139,8 @@ export interface RunResult {
   readonly decisions: readonly number[];
   /** For each choice: how many options there were, and whether option 0 was "continue". */
   readonly choiceMeta: readonly number[];
+  /** For each choice: the actor chosen (its name), or the load choice made (a number). */
+  readonly picks: readonly (string | number)[];
   readonly trace: readonly TraceRow[] | null;
   readonly actors: readonly string[];
   readonly coverage: RunCoverage;
@@ -215,6 +220,9 @@ class NestingLimit extends Error {}
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
+/* VMA_LOCK_OFFSET (include/linux/mm_types.h): the writer bit. */
+const VMA_LOCK_OFFSET = 0x40000000;
+
 /*
  * Locations whose change is a change of lock state (strategies wait for
  * these): a VMA's vm_refcnt (every attach, detach, reader and writer moves
@@ -229,6 +237,15 @@ const LOCK_STATE_CELLS: ReadonlySet<string> = new Set([
   'mm_mt',
   'vma_writer_wait.task',
 ]);
+
+/*
+ * anon_vma_prepare() gives a VMA its anon_vma (NULL -> an anon_vma) under the
+ * mmap lock and the page-table lock only, while faults may hold the VMA with
+ * its read lock (vmf_anon_prepare()): that one change is allowed.
+ */
+function anonVmaPrepare(c: AnyCell, v: unknown): boolean {
+  return c.name === 'anon_vma' && c.v === null && v !== null;
+}
 
 /** Runs one program under one schedule. */
 export class Explorer implements MemoryHooks {
@@ -245,6 +262,7 @@ export class Explorer implements MemoryHooks {
   private lastRan: Actor | null = null;
   private readonly shadows = new Map<object, LockShadow>();
   private readonly decisions: number[] = [];
+  private readonly picks: (string | number)[] = [];
   private readonly choiceMeta: number[] = [];
   private readonly trace: TraceRow[] | null;
   private faultOwner: Actor | null = null;
@@ -252,12 +270,24 @@ export class Explorer implements MemoryHooks {
   private readonly maxSteps: number;
   private readonly strategy: Strategy;
   private readonly ops: KernelLockOps;
-  private readonly ctx: { options: number[]; n: number; step: number; running: number; load: boolean; spinning: boolean; plain: boolean; subject: unknown; reader: boolean };
+  private readonly ctx: {
+    options: number[];
+    n: number;
+    step: number;
+    running: number;
+    load: boolean;
+    spinning: boolean;
+    plain: boolean;
+    subject: unknown;
+    reader: boolean;
+    stale: boolean;
+  };
   /* The lock port's classes and functions, looked up once (module getters are slow). */
   private readonly VmaClass: RaceKernel['slab_vm_area_struct'];
   private readonly MmClass: RaceKernel['lock_mm_struct'];
   private readonly RwsemClass: RaceKernel['rw_semaphore'];
-  private readonly changed: ((actor: number, subject: unknown) => void) | null;
+  private readonly changed: ((actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null) => void) | null;
+  private readonly freeing: ((actor: number, obj: unknown, others: readonly number[]) => void) | null;
   private readonly subjectNow: () => unknown;
   private readonly setCurrent: (t: task_struct) => void;
   private readonly writerOnly: (n: number) => boolean;
@@ -268,11 +298,12 @@ export class Explorer implements MemoryHooks {
     this.strategy = o.strategy;
     this.maxSteps = o.maxSteps ?? 50000;
     this.trace = o.trace ? [] : null;
-    this.ctx = { options: this.options, n: 0, step: 0, running: -1, load: false, spinning: false, plain: false, subject: null, reader: false };
+    this.ctx = { options: this.options, n: 0, step: 0, running: -1, load: false, spinning: false, plain: false, subject: null, reader: false, stale: false };
     this.VmaClass = this.K.slab_vm_area_struct;
     this.MmClass = this.K.lock_mm_struct;
     this.RwsemClass = this.K.rw_semaphore;
     this.changed = o.strategy.changed ? o.strategy.changed.bind(o.strategy) : null;
+    this.freeing = o.strategy.freeing ? o.strategy.freeing.bind(o.strategy) : null;
     this.subjectNow = this.K.get_step_subject;
     this.setCurrent = this.K.set_current;
     this.writerOnly = this.K.is_vma_writer_only;
@@ -324,8 +355,11 @@ export class Explorer implements MemoryHooks {
       }
       K.sched_install(this);
       K.mem_install(this);
-      this.strategy.start(this.actors.length);
+      this.strategy.start(this.actors.length, this.actors.map((a) => a.name));
       while (this.actors.some((a) => !a.done)) this.exec(this.choose(null));
+      const ev = K.vma_lock_events;
+      if (ev.VMA_LOCK_MISS) this.coverage.readerOutcomes.set('-EAGAIN retry (VMA_LOCK_MISS)', ev.VMA_LOCK_MISS);
+      if (ev.VMA_LOCK_ABORT) this.coverage.readerOutcomes.set('lock_vma_under_rcu() gave up (VMA_LOCK_ABORT)', ev.VMA_LOCK_ABORT);
       K.sched_install(null);
       K.mem_install(null);
       this.finalChecks();
@@ -351,6 +385,7 @@ export class Explorer implements MemoryHooks {
       steps: this.steps,
       checks: this.checks,
       decisions: this.decisions,
+      picks: this.picks,
       choiceMeta: this.choiceMeta,
       trace: this.trace,
       actors: this.actors.map((a) => a.name),
@@ -376,6 +411,7 @@ export class Explorer implements MemoryHooks {
     this.endStep(me);
     me.pending = s;
     me.subject = subject;
+    this.lastRan = me;
     for (;;) {
       const a = this.choose(me);
       if (a === me) break;
@@ -390,9 +426,14 @@ export class Explorer implements MemoryHooks {
     return s.blocked !== null && s.blocked(a.subject);
   }
 
-  /* Choose the next actor: @me (the running one, if any) first, unless it busy-waits. */
+  /*
+   * Choose who takes the next step.  @me is the actor on top of the stack
+   * (null at the top level); the others on the stack cannot run.  Option 0
+   * is the actor that took the last step, if it can go on (so the default
+   * never preempts), unless it busy-waits, when it goes last.
+   */
   private choose(me: Actor | null): Actor {
-    const run = me ?? this.lastRan;
+    const run = this.lastRan;
     const opts = this.options;
     opts.length = 0;
     let spinning = false;
@@ -407,7 +448,7 @@ export class Explorer implements MemoryHooks {
     const actors = this.actors;
     for (let i = 0; i < actors.length; i++) {
       const a = actors[i];
-      if (a === run || a.done || a.onStack) continue;
+      if (a === run || a.done || (a.onStack && a !== me)) continue;
       const b = a.pending.blocked;
       if (b !== null && b(a.subject)) continue;
       opts.push(i);
@@ -425,9 +466,11 @@ export class Explorer implements MemoryHooks {
       c.plain = run !== null && run.pending.fn === '(store)';
       c.subject = run !== null ? this.canonical(run.subject) : null;
       c.reader = run !== null && run.kind === 'reader';
+      c.stale = c.reader && c.subject instanceof this.VmaClass && (run as Actor).holds.get(c.subject) === undefined;
       k = this.strategy.pick(c);
       this.decisions.push(k);
       this.choiceMeta.push(continues ? opts.length : -opts.length);
+      this.picks.push(this.actors[opts[k]].name);
     }
     return this.actors[opts[k]];
   }
@@ -444,6 +487,7 @@ export class Explorer implements MemoryHooks {
     const k = this.strategy.pick(c);
     this.decisions.push(k);
     this.choiceMeta.push(n);
+    this.picks.push(k);
     return k;
   }
 
@@ -505,6 +549,8 @@ export class Explorer implements MemoryHooks {
         fn: a.pending.fn,
         what: a.pending.what,
         subject: this.describeSubject(subj),
+        slot: vma !== null ? vma.__slot : null,
+        mmId: this.mmIdOf(subj),
         refBefore: vma !== null ? vma.mem.vm_refcnt.refs.v : null,
         refAfter: null,
         lockSeq: null,
@@ -538,6 +584,13 @@ export class Explorer implements MemoryHooks {
     } else if (subj instanceof this.K.lock_mm_struct) {
       row.mmSeq = subj.mm_lock_seq.sequence.v;
     }
+  }
+
+  private mmIdOf(s: unknown): number | null {
+    const K = this.K;
+    if (s instanceof K.lock_mm_struct) return s.__mm_id;
+    if (s instanceof K.rw_semaphore && s.holder instanceof K.lock_mm_struct) return s.holder.__mm_id;
+    return null;
   }
 
   describeSubject(s: unknown): string {
@@ -628,8 +681,8 @@ export class Explorer implements MemoryHooks {
 
   load(c: AnyCell, _ord: number): unknown {
     if (this.cur === null) return c.v;
-    this.checkMm(c, 'reads');
     if (this.isReader) this.readerLoad(this.cur, c);
+    this.checkMm(c, 'reads');
     return c.v;
   }
 
@@ -678,9 +731,9 @@ export class Explorer implements MemoryHooks {
     const o = c.owner;
     if (o instanceof this.VmaClass) {
       if (c === (o.mem.vm_refcnt.refs as AnyCell)) this.refChange(a, o, 'store', c.v as number, v as number);
-      else if (PROTECTED_FIELDS.has(c.name) && c.v !== v) this.protectedStore(a, o, c);
+      else if (PROTECTED_FIELDS.has(c.name) && c.v !== v && !anonVmaPrepare(c, v)) this.protectedStore(a, o, c);
     }
-    if (this.changed !== null && a !== null && c.v !== v && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o);
+    if (this.changed !== null && a !== null && c.v !== v && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o, c.name === 'vm_refcnt' && c.v === 0, null);
     c.last_actor = a === null ? -1 : a.index;
     c.last_step = a === null ? -1 : this.steps;
   }
@@ -719,13 +772,22 @@ export class Explorer implements MemoryHooks {
       p.set(o, (p.get(o) ?? 0) + (neu - old));
     }
     const a = this.cur;
-    if (this.changed !== null && a !== null && old !== neu && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o);
+    if (this.changed !== null && a !== null && old !== neu && LOCK_STATE_CELLS.has(c.name)) {
+      this.changed(a.index, o, false, neu - old === VMA_LOCK_OFFSET ? this.holders(o) : null);
+    }
     c.v = neu;
     c.last_actor = a === null ? -1 : a.index;
     c.last_step = a === null ? -1 : this.steps;
   }
 
   fence(_kind: number): void {}
+
+  /* The readers holding a count on @v. */
+  private holders(v: object): number[] {
+    const out: number[] = [];
+    for (const r of this.actors) if ((r.holds.get(v) ?? 0) > 0) out.push(r.index);
+    return out;
+  }
 
   private shadow(v: object): LockShadow {
     let sh = this.shadows.get(v);
@@ -775,6 +837,11 @@ export class Explorer implements MemoryHooks {
 
   private beforeFree(v: vm_area_struct): void {
     const vma = v as slab_vm_area_struct;
+    const a = this.cur;
+    if (this.freeing !== null && a !== null) {
+      const others = this.actors.filter((w) => w.kind === 'writer' && w.mm !== a.mm && !w.done).map((w) => w.index);
+      this.freeing(a.index, vma, others);
+    }
     const sh = this.shadow(vma);
     const n = vma.mem.vm_refcnt.refs.v;
     if (n !== 0 || sh.attached || sh.readers || sh.writer !== null) {
@@ -847,7 +914,12 @@ export class Explorer implements MemoryHooks {
     if (v.__id !== h.incarnation || v.__freed) {
       this.fail('free', `${r.name} still holds vma#${h.incarnation}@slot${v.__slot} (since step ${h.since}), but it was freed`);
     }
-    const f = changedField(h.snap, v);
+    let f = changedField(h.snap, v);
+    if (f === 'anon_vma' && h.snap.anon_vma === null) {
+      /* anon_vma_prepare() (see anonVmaPrepare()): the reader sees the new anon_vma from now on. */
+      r.held = { ...h, snap: { ...h.snap, anon_vma: v.mem.anon_vma.v } };
+      f = changedField(r.held.snap, v);
+    }
     if (f !== null) {
       const c = (v.mem as unknown as Record<string, AnyCell>)[f === 'vm_flags' ? '__vm_flags' : f];
       this.fail('mutual-exclusion', `vma->${f} of ${this.vmaName(v)} changed (by ${this.who(c)}) while ${r.name} holds it (since step ${h.since})`);

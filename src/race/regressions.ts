@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Race regressions: a shrunk failure saved as a file (fixtures/race-regressions/
- * *.json, format "vma-race/1") that `npm test` replays from then on.  It
+ * Race regressions: a shrunk failure saved as a file (fixtures/race/*.race,
+ * JSON of format "vma-race/1"; not *.json, which the trace replayer takes)
+ * that `npm test` and the main job replay from then on.  It
  * holds the program, the schedule, the options of the run and what was
  * found.  Replayed against the current code it must show no failure, or,
  * for a file that records a known v6.15 defect, exactly that defect.
@@ -12,6 +13,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 
 export const RACE_FORMAT = 'vma-race/1';
+
+/** fixtures/race/ of the project (next to src/ or dist/). */
+export function raceFixturesDir(): string {
+  return join(__dirname, '..', '..', 'fixtures', 'race');
+}
 
 export interface RaceRegression {
   readonly format?: string;
@@ -82,7 +88,7 @@ export function loadRegression(file: string): RaceRegression {
 export function regressionFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.race'))
     .sort()
     .map((f) => join(dir, f));
 }
@@ -93,7 +99,7 @@ export function saveRegression(dir: string, r: RaceRegression): string {
   const body = { format: RACE_FORMAT, ...r };
   const h = createHash('sha1').update(JSON.stringify([r.program, r.schedule, r.fixes, r.memoryModel])).digest('hex').slice(0, 10);
   const name = `race-${r.found.kind}-${h}`;
-  const file = join(dir, `${name}.json`);
+  const file = join(dir, `${name}.race`);
   writeFileSync(file, `${JSON.stringify({ ...body, name }, null, 1)}\n`);
   return file;
 }

@@ -45,16 +45,32 @@ export interface ChoiceContext {
   readonly subject: unknown;
   /** Is the running actor a page-fault reader (short-lived, so worth stalling more often)? */
   readonly reader: boolean;
+  /**
+   * Is the running actor a reader about to touch a VMA it holds no count on
+   * (it found the VMA and has not raised the count yet, or has dropped it)?
+   * In that window the object may be freed and reused under it.
+   */
+  readonly stale: boolean;
 }
 
 export interface Strategy {
   readonly name: string;
-  /** Called once per run with the number of actors. */
-  start(actors: number): void;
+  /** Called once per run with the number of actors and their names. */
+  start(actors: number, names?: readonly string[]): void;
   /** An index in [0, ctx.n). */
   pick(ctx: ChoiceContext): number;
-  /** Actor @actor changed the lock state of @subject (its vm_refcnt, vm_lock_seq, an mm's sequence, ...). */
-  changed?(actor: number, subject: unknown): void;
+  /**
+   * Actor @actor changed the lock state of @subject (a VMA's vm_refcnt, an
+   * mm's sequence, ...); @attach: the change attached the VMA (0 -> 1);
+   * @waitFor: the readers a writer now waits for (it set the writer bit on a
+   * VMA they hold), or null.
+   */
+  changed?(actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null): void;
+  /**
+   * Actor @actor is freeing @obj; @others are the writers of the other mms
+   * (who could allocate it next: the cache hands it out again at once).
+   */
+  freeing?(actor: number, obj: unknown, others: readonly number[]): void;
 }
 
 /** Take the choices from @choices, then use @then (default: always 0). */
@@ -92,14 +108,23 @@ export class ReplayStrategy implements Strategy {
  * through the VMA's detach, free, reuse and attach, and wake up exactly when
  * the object can be locked again — the stall at the right moment that races
  * on recycled memory need, which uniform random scheduling almost never
- * produces (RaceFuzzer's idea, Sen 2008, applied to objects).  Otherwise the
- * running actor continues, with an occasional random switch.
+ * produces (RaceFuzzer's idea, Sen 2008, applied to objects).  A reader about
+ * to touch a VMA it holds no count on (found but not yet locked, or just
+ * unlocked) is paused more often, and then until the object is attached
+ * again: freed and reused, which is what reuse bugs need (and when that
+ * object is freed, a writer of another mm often runs next, so that the
+ * object changes process).  When a writer
+ * sets the writer bit on a VMA that readers hold, one of them is often run
+ * next, inside the few steps before the writer decides whether to sleep.
+ * Otherwise the running actor continues, with an occasional random switch.
  */
 export class RandomStrategy implements Strategy {
   readonly name = 'random';
   private readonly rnd: () => number;
   private pausedOn: unknown[] = [];
   private left: number[] = [];
+  /** Paused until the object is attached again (reused), not until k changes. */
+  private untilAttach: boolean[] = [];
   private resumed = -1;
 
   constructor(
@@ -109,6 +134,9 @@ export class RandomStrategy implements Strategy {
     private readonly pSwitch = 0.02,
     private readonly maxChanges = 12,
     private readonly pReader = 0.4,
+    private readonly pStale = 0.3,
+    private readonly pWake = 0.5,
+    private readonly pSteer = 0.7,
   ) {
     this.rnd = prng(seed);
   }
@@ -116,16 +144,34 @@ export class RandomStrategy implements Strategy {
   start(actors: number): void {
     this.pausedOn = new Array<unknown>(actors).fill(null);
     this.left = new Array<number>(actors).fill(0);
+    this.untilAttach = new Array<boolean>(actors).fill(false);
     this.resumed = -1;
   }
 
-  changed(actor: number, subject: unknown): void {
+  changed(actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null): void {
     const p = this.pausedOn;
+    if (waitFor !== null && waitFor.length && this.rnd() < this.pWake) {
+      /* A writer starts waiting for readers: let one of them move now, inside the writer's window. */
+      const r = waitFor[Math.floor(this.rnd() * waitFor.length)];
+      p[r] = null;
+      this.resumed = r;
+    }
     for (let a = 0; a < p.length; a++) {
-      if (a === actor || p[a] !== subject) continue;
+      if (a === actor || p[a] !== subject || (this.untilAttach[a] && !attach)) continue;
       if (--this.left[a] <= 0) {
         p[a] = null;
         this.resumed = a;
+      }
+    }
+  }
+
+  freeing(_actor: number, obj: unknown, others: readonly number[]): void {
+    if (!others.length) return;
+    for (let a = 0; a < this.pausedOn.length; a++) {
+      if (this.pausedOn[a] === obj && this.untilAttach[a] && this.rnd() < this.pSteer) {
+        /* A reader waits for this object to be reused: let another process allocate next. */
+        this.resumed = others[Math.floor(this.rnd() * others.length)];
+        return;
       }
     }
   }
@@ -135,9 +181,15 @@ export class RandomStrategy implements Strategy {
     const o = ctx.options;
     const run = ctx.running;
     const continues = run >= 0 && o[0] === run && !ctx.spinning;
-    if (continues && ctx.subject !== null && this.rnd() < (ctx.plain ? this.pPlain : ctx.reader ? this.pReader : this.pLock)) {
+    if (continues && ctx.stale && this.rnd() < this.pStale) {
+      /* A reader holding a bare pointer: let the object be freed and reused under it. */
+      this.pausedOn[run] = ctx.subject;
+      this.left[run] = 1;
+      this.untilAttach[run] = true;
+    } else if (continues && ctx.subject !== null && this.rnd() < (ctx.plain ? this.pPlain : ctx.reader ? this.pReader : this.pLock)) {
       this.pausedOn[run] = ctx.subject;
       this.left[run] = Math.max(1, Math.floor(Math.exp(this.rnd() * Math.log(this.maxChanges + 1))));
+      this.untilAttach[run] = false;
     }
     const paused = this.pausedOn;
     /* An actor whose wait for a conflict is over goes first. */
@@ -156,11 +208,52 @@ export class RandomStrategy implements Strategy {
       }
     }
     if (continues && paused[run] === null) return 0;
-    /* Everyone able to run is paused: the one closest to its conflict runs (and is no longer paused). */
-    let best = 0;
-    for (let k = 1; k < ctx.n; k++) if (this.left[o[k]] < this.left[o[best]]) best = k;
+    /*
+     * Everyone able to run is paused: the one closest to its conflict runs
+     * (and is no longer paused); an actor waiting for a reuse only when
+     * nobody else can go.
+     */
+    let best = -1;
+    for (let k = 0; k < ctx.n; k++) {
+      const a = o[k];
+      if (best < 0) best = k;
+      else {
+        const b = o[best];
+        const better = this.untilAttach[a] !== this.untilAttach[b] ? this.untilAttach[b] : this.left[a] < this.left[b];
+        if (better) best = k;
+      }
+    }
     paused[o[best]] = null;
+    this.untilAttach[o[best]] = false;
     return best;
+  }
+}
+
+/**
+ * Replay by actor: at the i-th scheduling choice pick the actor named
+ * @picks[i] if it can run, else the default; a number is a load choice.
+ * Used while shrinking the program: removing an actor keeps the other
+ * actors' choices meaningful (an index into the options would not be).
+ */
+export class NameReplayStrategy implements Strategy {
+  readonly name = 'replay-by-actor';
+  private i = 0;
+  private names: readonly string[] = [];
+
+  constructor(private readonly picks: readonly (string | number)[]) {}
+
+  start(_actors: number, names?: readonly string[]): void {
+    this.i = 0;
+    this.names = names ?? [];
+  }
+
+  pick(ctx: ChoiceContext): number {
+    if (this.i >= this.picks.length) return 0;
+    const p = this.picks[this.i++];
+    if (typeof p === 'number') return ctx.load ? p % ctx.n : 0;
+    if (ctx.load) return 0;
+    for (let k = 0; k < ctx.n; k++) if (this.names[ctx.options[k]] === p) return k;
+    return 0;
   }
 }
 
