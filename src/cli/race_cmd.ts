@@ -173,9 +173,12 @@ export function raceMain(argv: readonly string[]): number {
   }
   const write = (s: string): void => void process.stdout.write(s);
   const tty = Boolean(process.stdout.isTTY);
-  write(
-    `Race campaign: seed ${o.seed}, scheduler ${o.scheduler}, up to ${o.shape.mms} mms with ${o.shape.readers} reader(s) each, ` +
-      `${o.shape.ops} operations per writer, ${o.runs} runs${o.timeLimitMs ? ` or ${o.timeLimitMs / 1000} s` : ''}\n`,
-  );
+  if (o.schedule !== undefined) write('Replaying one program with its schedule\n');
+  else {
+    write(
+      `Race campaign: seed ${o.seed}, scheduler ${o.scheduler}, up to ${o.shape.mms} mms with ${o.shape.readers} reader(s) each, ` +
+        `${o.shape.ops} operations per writer, ${o.runs} runs${o.timeLimitMs ? ` or ${o.timeLimitMs / 1000} s` : ''}\n`,
+    );
+  }
   return raceCampaignMain(o, write, tty).status;
 }

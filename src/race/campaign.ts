@@ -6,9 +6,9 @@
  * trace for the report, matched against the known v6.15 defects, and saved
  * as a regression file.
  *
- * Schedulers: 'random' and 'pct' (strategy.ts); 'mix' (the default: three
- * random runs to one PCT run of depth 2, 3 or 4, programs of every size up
- * to the shape); 'dfs': for each program, every schedule with at most b
+ * Schedulers: 'random' and 'pct' (strategy.ts); 'mix' (the default: seven
+ * random runs to one PCT run of depth 2, 3 or 4; half the programs small,
+ * half of every size up to the shape); 'dfs': for each program, every schedule with at most b
  * preemptions, b = 0, 1, … up to the bound, reporting the smallest b at
  * which a finding appears (iterative context bounding, as CHESS does).
  */
@@ -41,10 +41,13 @@ export interface RaceCampaignOptions {
   fixes: string[];
   memoryModel: MemoryModel;
   maxSteps: number;
-  /** How many replays shrinking may use. */
+  /** How many replays, and how many milliseconds, shrinking may use. */
   shrinkBudget: number;
+  shrinkTimeMs: number;
   /** Stop at the first finding that is not a known defect. */
   stopAtFirst: boolean;
+  /** Stop at the first known defect too. */
+  stopAtKnown?: boolean;
   /** Where shrunk findings are saved (null: not saved). */
   regressionDir: string | null;
   /** Reports show every step (not only those around the failing actor). */
@@ -62,7 +65,7 @@ export const DEFAULT_RACE: RaceCampaignOptions = {
   seed: 20261121,
   runs: 40000,
   timeLimitMs: 40000,
-  shape: { mms: 3, readers: 2, ops: 4, faults: 4 },
+  shape: { mms: 3, readers: 3, ops: 4, faults: 4 },
   scheduler: 'mix',
   depth: 3,
   bound: 3,
@@ -70,6 +73,7 @@ export const DEFAULT_RACE: RaceCampaignOptions = {
   memoryModel: 'sc',
   maxSteps: 50000,
   shrinkBudget: 1500,
+  shrinkTimeMs: 4000,
   stopAtFirst: true,
   regressionDir: null,
 };
@@ -131,7 +135,7 @@ export function replay(o: RaceCampaignOptions, program: readonly number[], sched
 
 /** Shrink a failing run of @program (see shrink.ts). */
 export function shrink(o: RaceCampaignOptions, program: number[], r: RunResult, f: Finding): Shrunk {
-  return shrinkRace((p, st) => runOnce(o, p, st), program, r, f, o.shrinkBudget, o.seed);
+  return shrinkRace((p, st) => runOnce(o, p, st), program, r, f, o.shrinkBudget, o.seed, o.shrinkTimeMs);
 }
 
 /* The strategy of run @i of a campaign. */
@@ -142,7 +146,7 @@ function strategyFor(o: RaceCampaignOptions, i: number, runSeed: number, stepsEs
     case 'pct':
       return new PctStrategy(runSeed, o.depth, stepsEstimate);
     default:
-      return i % 4 === 3 ? new PctStrategy(runSeed, 2 + ((i >> 2) % 3), stepsEstimate) : new RandomStrategy(runSeed);
+      return i % 8 === 7 ? new PctStrategy(runSeed, 2 + ((i >> 3) % 3), stepsEstimate) : new RandomStrategy(runSeed);
   }
 }
 
@@ -152,7 +156,7 @@ function programFor(o: RaceCampaignOptions, i: number, runSeed: number): number[
   /* Small programs most of the time: races need few actors, and small runs are fast. */
   const s = o.shape;
   const small: ScenarioShape = { mms: Math.min(2, s.mms), readers: 1, ops: Math.min(2, s.ops), faults: Math.min(3, s.faults) };
-  return randomProgram(runSeed, i % 3 === 2 ? s : small);
+  return randomProgram(runSeed, i % 2 === 1 ? s : small);
 }
 
 function seedOf(o: RaceCampaignOptions, i: number): number {
@@ -177,7 +181,8 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
     if (known !== null && knownSeen.has(known.id)) return false;
     if (known !== null) knownSeen.add(known.id);
     const elapsedMs = Date.now() - t0;
-    const sh = shrink(o, program, r, f);
+    /* A replay is reported as given; anything found by search is shrunk first. */
+    const sh = strategy === 'replay' ? { program, schedule: [...(o.schedule ?? [])], evaluations: 0 } : shrink(o, program, r, f);
     const rep = replay(o, sh.program, sh.schedule, true);
     const shown = rep.finding !== null && sameFailure(rep, f) ? rep.finding : f;
     const report = formatReport({
@@ -206,7 +211,7 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
           })
         : null;
     findings.push({ finding: shown, known, program: sh.program, schedule: sh.schedule, report, run, elapsedMs, bound, file });
-    return known === null && o.stopAtFirst;
+    return known === null ? o.stopAtFirst : o.stopAtKnown === true;
   };
 
   const account = (r: RunResult): void => {

@@ -63,14 +63,23 @@ export interface Shrunk {
   readonly evaluations: number;
 }
 
-/** Shrink the failing run @r of @program (finding @f) within @budget replays. */
-export function shrinkRace(run: RunFn, program: readonly number[], r: RunResult, f: Finding, budget: number, seed: number): Shrunk {
+/** Shrink the failing run @r of @program (finding @f) within @budget replays and @timeMs. */
+export function shrinkRace(
+  run: RunFn,
+  program: readonly number[],
+  r: RunResult,
+  f: Finding,
+  budget: number,
+  seed: number,
+  timeMs = 4000,
+): Shrunk {
   let evaluations = 0;
+  const deadline = Date.now() + timeMs;
   let scen = decodeProgram(program);
   let picks: readonly (string | number)[] = r.picks;
   let last: RunResult = r;
   const tryRun = (p: readonly number[], st: Strategy): boolean => {
-    if (evaluations >= budget) return false;
+    if (evaluations >= budget || Date.now() > deadline) return false;
     evaluations++;
     const x = run(p, st);
     if (!sameFailure(x, f)) return false;
@@ -79,7 +88,7 @@ export function shrinkRace(run: RunFn, program: readonly number[], r: RunResult,
   };
 
   /* 1. The program. */
-  for (let changed = true; changed && evaluations < budget; ) {
+  for (let changed = true; changed && evaluations < budget && Date.now() <= deadline; ) {
     changed = false;
     for (const cand of smaller(scen)) {
       if (tryRun(encodeProgram(cand), new NameReplayStrategy(picks))) {

@@ -126,6 +126,8 @@ export class RandomStrategy implements Strategy {
   /** Paused until the object is attached again (reused), not until k changes. */
   private untilAttach: boolean[] = [];
   private resumed = -1;
+  /** A reader let go inside a writer's window: not paused again until it changes a count. */
+  private racing = -1;
 
   constructor(
     seed: number,
@@ -146,15 +148,18 @@ export class RandomStrategy implements Strategy {
     this.left = new Array<number>(actors).fill(0);
     this.untilAttach = new Array<boolean>(actors).fill(false);
     this.resumed = -1;
+    this.racing = -1;
   }
 
   changed(actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null): void {
     const p = this.pausedOn;
+    if (actor === this.racing) this.racing = -1;
     if (waitFor !== null && waitFor.length && this.rnd() < this.pWake) {
       /* A writer starts waiting for readers: let one of them move now, inside the writer's window. */
       const r = waitFor[Math.floor(this.rnd() * waitFor.length)];
       p[r] = null;
       this.resumed = r;
+      this.racing = r;
     }
     for (let a = 0; a < p.length; a++) {
       if (a === actor || p[a] !== subject || (this.untilAttach[a] && !attach)) continue;
@@ -181,7 +186,9 @@ export class RandomStrategy implements Strategy {
     const o = ctx.options;
     const run = ctx.running;
     const continues = run >= 0 && o[0] === run && !ctx.spinning;
-    if (continues && ctx.stale && this.rnd() < this.pStale) {
+    if (run === this.racing) {
+      /* Let it reach its decrement before the writer decides to sleep. */
+    } else if (continues && ctx.stale && this.rnd() < this.pStale) {
       /* A reader holding a bare pointer: let the object be freed and reused under it. */
       this.pausedOn[run] = ctx.subject;
       this.left[run] = 1;
@@ -198,7 +205,7 @@ export class RandomStrategy implements Strategy {
       this.resumed = -1;
       if (k >= 0 && paused[o[k]] === null) return k;
     }
-    if (continues && paused[run] === null && this.rnd() >= this.pSwitch) return 0;
+    if (continues && paused[run] === null && (run === this.racing || this.rnd() >= this.pSwitch)) return 0;
     let eligible = 0;
     for (let k = 0; k < ctx.n; k++) if (paused[o[k]] === null && !(continues && k === 0)) eligible++;
     if (eligible > 0) {
