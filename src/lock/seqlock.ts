@@ -8,23 +8,33 @@
  * barrier and a re-read.
  */
 
-import { READ_ONCE, smp_rmb, smp_wmb, WRITE_ONCE } from './atomic';
+import { atomic_fetch_add_relaxed, READ_ONCE, smp_rmb, smp_wmb } from './atomic';
 import type { seqcount_t } from './mm_types';
 
 export function seqcount_init(s: seqcount_t): void {
   s.sequence.v = 0;
 }
 
+/*
+ * The single writer's `sequence++` is a load and a store that depends on it;
+ * it is modelled as a relaxed atomic increment, so that the next writer's
+ * increment carries on what the previous writer published (as the
+ * dependency does on real hardware).
+ */
+function sequence_inc(s: seqcount_t): void {
+  atomic_fetch_add_relaxed(1, s.sequence);
+}
+
 /** sequence++ (now odd), then smp_wmb(): the single writer's begin. */
 export function do_raw_write_seqcount_begin(s: seqcount_t): void {
-  WRITE_ONCE(s.sequence, (s.sequence.v + 1) >>> 0);
+  sequence_inc(s);
   smp_wmb();
 }
 
 /** smp_wmb(), then sequence++ (now even): publishes what was written in between. */
 export function do_raw_write_seqcount_end(s: seqcount_t): void {
   smp_wmb();
-  WRITE_ONCE(s.sequence, (s.sequence.v + 1) >>> 0);
+  sequence_inc(s);
 }
 
 /** The sequence, read with acquire semantics (load, then smp_rmb()). */

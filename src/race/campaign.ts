@@ -70,7 +70,7 @@ export const DEFAULT_RACE: RaceCampaignOptions = {
   depth: 3,
   bound: 3,
   fixes: [],
-  memoryModel: 'sc',
+  memoryModel: 'lkmm',
   maxSteps: 50000,
   shrinkBudget: 1500,
   shrinkTimeMs: 4000,

@@ -34,16 +34,21 @@ export function preemptions(r: Pick<RunResult, 'decisions' | 'choiceMeta'>): num
   return n;
 }
 
-/** Explore @run's schedules with up to @maxBound preemptions; @budget runs per bound. */
+/**
+ * Explore @run's schedules with up to @maxBound preemptions; @budget runs per
+ * bound.  Bounds are searched in turn from 0 (so that the first failure has
+ * the fewest preemptions), or only @only when given.
+ */
 export function dfsExplore(
   run: (schedule: number[]) => RunResult,
   maxBound: number,
   account: (r: RunResult) => void,
   budget = 20000,
+  only: number | null = null,
 ): DfsResult {
   let total = 0;
   let complete = true;
-  for (let b = 0; b <= maxBound; b++) {
+  for (let b = only ?? 0; b <= (only ?? maxBound); b++) {
     let prefix: number[] = [];
     let n = 0;
     complete = true;

@@ -72,3 +72,43 @@ export const HISTORIC_BUGS: readonly HistoricBug[] = [
     kinds: ['incarnation'],
   },
 ];
+
+/** Issue 8: ordering bugs (found with the LKMM visibility model). */
+export const ORDERING_BUGS: readonly HistoricBug[] = [
+  {
+    id: 'reader-inc-relaxed',
+    title: "the reader's increment is a plain (relaxed) increment: the acquire of down_read_trylock() is lost",
+    history: 'v9 of the series, where down_read_trylock() became a refcount increment',
+    spec: {
+      dir: 'lock',
+      edits: [
+        {
+          file: 'refcount.ts',
+          from: '    if (atomic_try_cmpxchg_acquire(r.refs, old, s32(old.value + i))) break;',
+          to: '    if (atomic_try_cmpxchg_relaxed(r.refs, old, s32(old.value + i))) break;',
+        },
+      ],
+    },
+    kinds: ['mutual-exclusion', 'stale-read', 'incarnation', 'use-after-free', 'kcsan'],
+  },
+  {
+    id: 'attach-relaxed',
+    title: 'vma_mark_attached() sets the count with a relaxed store',
+    history: "v9 review of the series (the need for refcount_set_release(), commit 7f8ceea0c580)",
+    spec: { dir: 'lock', edits: [{ file: 'mm_h.ts', from: '  refcount_set_release(vma.mem.vm_refcnt, 1);', to: '  refcount_set(vma.mem.vm_refcnt, 1);' }] },
+    kinds: ['incarnation', 'stale-read', 'mutual-exclusion', 'use-after-free', 'kcsan'],
+  },
+  {
+    id: 'mm-lock-seq-unordered',
+    title: 'mm_lock_seq is ended without release and re-read without acquire',
+    history: 'fixed by b1f02b95758d ("mm: fix memory ordering for mm_lock_seq and vm_lock_seq", 6.5)',
+    spec: {
+      dir: 'lock',
+      edits: [
+        { file: 'seqlock.ts', from: '  const seq = READ_ONCE(s.sequence);\n  smp_rmb();\n', to: '  const seq = READ_ONCE(s.sequence);\n' },
+        { file: 'seqlock.ts', from: 'export function do_raw_write_seqcount_end(s: seqcount_t): void {\n  smp_wmb();\n', to: 'export function do_raw_write_seqcount_end(s: seqcount_t): void {\n' },
+      ],
+    },
+    kinds: ['stale-read', 'mutual-exclusion', 'incarnation'],
+  },
+];

@@ -4,7 +4,9 @@
  * report (--program/--schedule), --fix, and a short campaign's summary.
  */
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli';
 import { parseRaceArgs } from '../../src/cli/race_cmd';
 import { raceFixturesDir, regressionFiles } from '../../src/race/regressions';
@@ -48,8 +50,8 @@ test('options are parsed into a campaign', () => {
 test('a saved report replays exactly, and the upstream fix makes it pass', async () => {
   const file = regressionFiles(raceFixturesDir()).find((f) => f.includes('use-after-free'));
   expect(file).toBeDefined();
-  const reg = JSON.parse(readFileSync(file as string, 'utf8')) as { program: number[]; schedule: number[]; found: { message: string } };
-  const args = ['race', '--program', reg.program.join(','), '--schedule', reg.schedule.join(',') || '0'];
+  const reg = JSON.parse(readFileSync(file as string, 'utf8')) as { program: number[]; schedule: number[]; memoryModel: string; found: { message: string } };
+  const args = ['race', '--program', reg.program.join(','), '--schedule', reg.schedule.join(',') || '0', '--memory-model', reg.memoryModel];
   expect(await main(args)).toBe(0); /* a known defect keeps the status 0 */
   const text = out.join('');
   expect(text).toContain(reg.found.message);
@@ -61,7 +63,12 @@ test('a saved report replays exactly, and the upstream fix makes it pass', async
 });
 
 test('a short campaign prints the summary', async () => {
-  expect(await main(['race', '--runs', '40', '--time', '0'])).toBe(0);
+  const dir = mkdtempSync(join(tmpdir(), 'vma-race-cli-'));
+  try {
+    expect(await main(['race', '--runs', '40', '--time', '0', '--regressions', dir])).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const text = out.join('');
   expect(text).toContain('schedules run: 40');
   expect(text).toContain('vm_refcnt states reached');

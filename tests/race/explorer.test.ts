@@ -90,8 +90,9 @@ test('preemption-bounded search covers every schedule of a small program up to b
   });
   const seen = new Set<string>();
   let runs = 0;
+  const sc: RaceCampaignOptions = { ...o, memoryModel: 'sc' };
   const d = dfsExplore(
-    (s) => replay(o, prog, s),
+    (s) => replay(sc, prog, s),
     2,
     (r) => {
       runs++;
@@ -104,6 +105,6 @@ test('preemption-bounded search covers every schedule of a small program up to b
   expect(seen.size).toBeGreaterThan(50);
   /* Bound 0 has exactly one schedule; each bound re-runs the lower ones. */
   expect(runs).toBeGreaterThan(seen.size);
-  expect(replay(o, prog, []).decisions.every((c) => c === 0)).toBe(true);
+  expect(replay(sc, prog, []).decisions.every((c) => c === 0)).toBe(true);
   expect(new ReplayStrategy([5]).name).toBe('replay');
 });

@@ -13,7 +13,7 @@ import { KNOWN_DEFECTS } from '../../src/known_defects';
 import { DEFAULT_RACE, replay, runRaceCampaign, type RaceCampaignOptions } from '../../src/race/campaign';
 import { parseRaceArgs } from '../../src/cli/race_cmd';
 
-const o: RaceCampaignOptions = { ...DEFAULT_RACE, timeLimitMs: 0, runs: 5000, stopAtFirst: false, stopAtKnown: true, shrinkTimeMs: 1500, regressionDir: null };
+const o: RaceCampaignOptions = { ...DEFAULT_RACE, timeLimitMs: 0, runs: 5000, stopAtFirst: false, stopAtKnown: true, shrinkTimeMs: 500, regressionDir: null };
 const uaf = KNOWN_DEFECTS.find((d) => d.id === 'vma-refcount-put-uaf');
 
 test('the default campaign finds the v6.15 use-after-free, as a known defect fixed by 9bbffee67ffd', () => {

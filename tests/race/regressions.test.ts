@@ -15,7 +15,7 @@ import { replayRegression } from '../../src/race/regression_replay';
 const files = regressionFiles(raceFixturesDir());
 
 test('there are saved race regressions', () => {
-  expect(files.length).toBeGreaterThanOrEqual(6);
+  expect(files.length).toBeGreaterThanOrEqual(9);
   expect(files.some((f) => loadRegression(f).expectKnown === 'vma-refcount-put-uaf')).toBe(true);
 });
 
