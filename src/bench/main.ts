@@ -109,7 +109,7 @@ function main(argv: string[]): number {
   }
   const raceRuns = Number(arg('--race-runs') ?? 4000);
   if (argv.includes('--race-only')) {
-    raceBench(raceRuns, RACE_BENCH_BUGS, ['sc']);
+    raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
     return 0;
   }
   const sizes = (arg('--sizes') ?? '50,5000,20000').split(',').map(Number);
@@ -145,7 +145,7 @@ function main(argv: string[]): number {
   );
   process.stdout.write('  (peak RSS includes the parsed trace and its expectations)\n');
   if (!keep) rmSync(dir, { recursive: true, force: true });
-  if (!argv.includes('--no-race')) raceBench(raceRuns, RACE_BENCH_BUGS, ['sc']);
+  if (!argv.includes('--no-race')) raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
   return ok ? 0 : 1;
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The race part of `npm run bench`: atomic steps per second of the default
- * race campaign with every invariant on (wall clock and per CPU second, as
- * the machine may be shared), and the time the default campaign needs to
- * find each historic bug planted in a copy of the model, and the known
- * v6.15 use-after-free.  Every measurement runs in a fresh process.
+ * race campaign with every invariant on, with and without the LKMM
+ * visibility model (wall clock and per CPU second, as the machine may be
+ * shared), and the time the default campaign needs to find each historic
+ * bug planted in a copy of the model, and the known v6.15 use-after-free.
+ * Every measurement runs in a fresh process.
  *
  *   node dist/bench/race.js [--runs N]
  */
@@ -14,7 +15,7 @@ import { DEFAULT_RACE, runRaceCampaign, type RaceCampaignOptions } from '../race
 import type { MemoryModel, RaceKernel } from '../race/explorer';
 import type { RacePort } from '../race/ops';
 import { plantCleanup, plantedCopy } from '../race/plant';
-import { HISTORIC_BUGS } from '../race/planted';
+import { HISTORIC_BUGS, ORDERING_BUGS } from '../race/planted';
 
 interface Throughput {
   runs: number;
@@ -44,7 +45,7 @@ function throughput(runs: number, model: MemoryModel): void {
 }
 
 function first(id: string, model: MemoryModel): void {
-  const bug = HISTORIC_BUGS.find((b) => b.id === id);
+  const bug = [...HISTORIC_BUGS, ...ORDERING_BUGS].find((b) => b.id === id);
   let kernel: RaceKernel | undefined;
   let port: RacePort | undefined;
   if (bug !== undefined) {
@@ -81,7 +82,7 @@ export function raceBench(runs: number, bugs: readonly { id: string; model: Memo
         ` ${Math.round(t.steps / (t.cpuMs / 1000))} steps per CPU second\n`,
     );
   }
-  process.stdout.write('  time to first finding with the default campaign (seed 20261121):\n');
+  process.stdout.write('  time to first finding with the default campaign (seed 20261121, LKMM visibility on):\n');
   for (const b of bugs) {
     const f = JSON.parse(run(['--first', b.id, b.model])) as FirstFinding;
     process.stdout.write(
@@ -90,10 +91,10 @@ export function raceBench(runs: number, bugs: readonly { id: string; model: Memo
   }
 }
 
-/** Issue 7's bugs, plus the known v6.15 use-after-free of the unmodified model. */
+/** The known v6.15 use-after-free of the unmodified model, and every planted historic bug, with the default (LKMM) settings. */
 export const RACE_BENCH_BUGS: readonly { id: string; model: MemoryModel }[] = [
-  { id: 'v6.15 as released (known UAF)', model: 'sc' },
-  ...HISTORIC_BUGS.map((b) => ({ id: b.id, model: 'sc' as MemoryModel })),
+  { id: 'v6.15 as released (known UAF)', model: 'lkmm' },
+  ...[...HISTORIC_BUGS, ...ORDERING_BUGS].map((b) => ({ id: b.id, model: 'lkmm' as MemoryModel })),
 ];
 
 if (require.main === module) {
@@ -102,6 +103,6 @@ if (require.main === module) {
   else if (argv[0] === '--first') first(argv[1], argv[2] as MemoryModel);
   else {
     const i = argv.indexOf('--runs');
-    raceBench(i >= 0 ? Number(argv[i + 1]) : 4000, RACE_BENCH_BUGS, ['sc']);
+    raceBench(i >= 0 ? Number(argv[i + 1]) : 4000, RACE_BENCH_BUGS, ['sc', 'lkmm']);
   }
 }

@@ -112,7 +112,7 @@ function* writerThread(ex: Explorer, a: Actor, world: WriterWorld, ops: readonly
       r.run(ex.port);
       ex.opEnd(a);
     }
-    ex.writeHoldEnd(mm);
+    ex.watch.writeHoldEnd(mm);
     yield* S.mmap_write_unlock(mm);
   }
   /* The thread exits. */
@@ -126,12 +126,12 @@ function* readerThread(ex: Explorer, a: Actor, plan: ReaderPlan, S: ActorSteps):
     yield S.at(S.fault, mm);
     const vma = yield* S.lock_vma_under_rcu(mm, addr);
     if (vma !== null) {
-      ex.readerLocked(a, vma, addr, 'vma');
+      ex.watch.readerLocked(a, vma, addr, 'vma');
       for (let i = 0; i < f.hold; i++) {
         yield S.at(S.handle, vma);
-        ex.readerRead(a);
+        ex.watch.readerRead(a);
       }
-      ex.readerUnlocking(a);
+      ex.watch.readerUnlocking(a);
       /* release_fault_lock() of a fault handled under the VMA lock */
       yield* S.vma_end_read(vma);
       continue;
@@ -142,12 +142,12 @@ function* readerThread(ex: Explorer, a: Actor, plan: ReaderPlan, S: ActorSteps):
       ex.readerOutcome('no VMA (SIGSEGV)');
       continue;
     }
-    ex.readerLocked(a, locked, addr, 'mmap');
+    ex.watch.readerLocked(a, locked, addr, 'mmap');
     for (let i = 0; i < f.hold; i++) {
       yield S.at(S.handle, locked);
-      ex.readerRead(a);
+      ex.watch.readerRead(a);
     }
-    ex.readerUnlocking(a);
+    ex.watch.readerUnlocking(a);
     yield* S.mmap_read_unlock(mm);
   }
   /* The thread exits. */

@@ -20,41 +20,24 @@
  * the outer one resumes.  A blocked step (a sleeping task, a contended
  * rwsem) is never chosen; waiting is never a busy loop.
  *
- * The explorer observes every access through the memory hooks (atomic.ts):
- * the vm_refcnt transitions feed a shadow of each VMA's lock state
- * (invariants_lock.ts), reader loads are checked against the field policy
- * (KCSAN-style), stores against what readers hold, and any access to a
- * freed mm is a use-after-free.  Violations abort the run with a Finding.
+ * The explorer's LockWatch (watch.ts) observes every access through the
+ * memory hooks (atomic.ts) and every stub-layer entry point of the lock, and
+ * checks the lock's invariants; violations abort the run with a Finding.
  */
 
 import { KernelBug, warn_count, warn_reset, warn_summary } from '../vma_internal/bug';
 import { fault_inject_reset, fail_nth_prealloc, prealloc_attempts } from '../vma_internal/fault_inject';
 import { lock_mode_set, type KernelLockOps } from '../vma_internal/lock_mode';
-import { mtree_load } from '../vma_internal/maple_tree';
 import { current as harness_current } from '../vma_internal/mm_stubs';
 import { vma_registry } from '../vma_internal/registry';
-import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
-import {
-  applyRefChange,
-  changedField,
-  checkRefcount,
-  checkWriteHoldEnd,
-  describeShadow,
-  newShadow,
-  PROTECTED_FIELDS,
-  refcountState,
-  snapVma,
-  UNSTABLE_READER_FIELDS,
-  type LockShadow,
-  type VmaSnap,
-} from '../fuzz/invariants';
+import type { VmaSnap } from '../fuzz/invariants';
 import type * as lock_module from '../lock';
-import { ORD_PLAIN } from '../lock/atomic';
-import type { AnyCell, Cell, Gen, lock_mm_struct, MemoryHooks, slab_vm_area_struct, Step, task_struct } from '../lock';
+import type { Gen, lock_mm_struct, slab_vm_area_struct, Step, task_struct } from '../lock';
 import type { RacePort } from './ops';
 import type { Scenario } from './scenario';
 import type { Strategy } from './strategy';
 import { startActors } from './actors';
+import { LockWatch } from './watch';
 import { Visibility } from './visibility';
 
 /** The lock port the explorer runs (src/lock, or a planted copy of it). */
@@ -222,35 +205,8 @@ class NestingLimit extends Error {}
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
-/* VMA_LOCK_OFFSET (include/linux/mm_types.h): the writer bit. */
-const VMA_LOCK_OFFSET = 0x40000000;
-
-/*
- * Locations whose change is a change of lock state (strategies wait for
- * these): a VMA's vm_refcnt (every attach, detach, reader and writer moves
- * it), an mm's sequence, mmap_lock, counts, tree and writer slot.
- */
-const LOCK_STATE_CELLS: ReadonlySet<string> = new Set([
-  'vm_refcnt',
-  'mm_lock_seq.sequence',
-  'mmap_lock',
-  'mm_users',
-  'mm_count',
-  'mm_mt',
-  'vma_writer_wait.task',
-]);
-
-/*
- * anon_vma_prepare() gives a VMA its anon_vma (NULL -> an anon_vma) under the
- * mmap lock and the page-table lock only, while faults may hold the VMA with
- * its read lock (vmf_anon_prepare()): that one change is allowed.
- */
-function anonVmaPrepare(c: AnyCell, v: unknown): boolean {
-  return c.name === 'anon_vma' && c.v === null && v !== null;
-}
-
 /** Runs one program under one schedule. */
-export class Explorer implements MemoryHooks {
+export class Explorer {
   readonly K: RaceKernel;
   readonly port: RacePort;
   readonly actors: Actor[] = [];
@@ -258,11 +214,13 @@ export class Explorer implements MemoryHooks {
   readonly coverage = newCoverage();
   steps = 0;
   checks = 0;
+  /** The memory hooks and lock checks. */
+  readonly watch: LockWatch;
+  /** The actor taking a step (for the watch), and whether it is a reader. */
+  cur: Actor | null = null;
+  isReader = false;
   private readonly stack: Actor[] = [];
-  private cur: Actor | null = null;
-  private isReader = false;
   private lastRan: Actor | null = null;
-  private readonly shadows = new Map<object, LockShadow>();
   private readonly decisions: number[] = [];
   private readonly picks: (string | number)[] = [];
   private readonly choiceMeta: number[] = [];
@@ -272,8 +230,6 @@ export class Explorer implements MemoryHooks {
   private readonly maxSteps: number;
   private readonly strategy: Strategy;
   private readonly ops: KernelLockOps;
-  /** The LKMM visibility model, or null for sequentially consistent memory. */
-  private vis: Visibility | null = null;
   private readonly ctx: {
     options: number[];
     n: number;
@@ -288,13 +244,12 @@ export class Explorer implements MemoryHooks {
   };
   /* The lock port's classes and functions, looked up once (module getters are slow). */
   private readonly VmaClass: RaceKernel['slab_vm_area_struct'];
-  private readonly MmClass: RaceKernel['lock_mm_struct'];
   private readonly RwsemClass: RaceKernel['rw_semaphore'];
-  private readonly changed: ((actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null) => void) | null;
-  private readonly freeing: ((actor: number, obj: unknown, others: readonly number[]) => void) | null;
+  /** The strategy's hooks on lock-state changes and frees (for the watch). */
+  readonly changed: ((actor: number, subject: unknown, attach: boolean, waitFor: readonly number[] | null) => void) | null;
+  readonly freeing: ((actor: number, obj: unknown, others: readonly number[]) => void) | null;
   private readonly subjectNow: () => unknown;
   private readonly setCurrent: (t: task_struct) => void;
-  private readonly writerOnly: (n: number) => boolean;
 
   constructor(private readonly o: RunOptions) {
     this.K = o.kernel;
@@ -304,36 +259,36 @@ export class Explorer implements MemoryHooks {
     this.trace = o.trace ? [] : null;
     this.ctx = { options: this.options, n: 0, step: 0, running: -1, load: false, spinning: false, plain: false, subject: null, reader: false, stale: false };
     this.VmaClass = this.K.slab_vm_area_struct;
-    this.MmClass = this.K.lock_mm_struct;
     this.RwsemClass = this.K.rw_semaphore;
     this.changed = o.strategy.changed ? o.strategy.changed.bind(o.strategy) : null;
     this.freeing = o.strategy.freeing ? o.strategy.freeing.bind(o.strategy) : null;
     this.subjectNow = this.K.get_step_subject;
     this.setCurrent = this.K.set_current;
-    this.writerOnly = this.K.is_vma_writer_only;
+    const w = (this.watch = new LockWatch(this));
     const base = this.K.kernel_lock_ops;
+    /* The stub layer's entry points, checked by the watch around the lock's own. */
     this.ops = {
       ...base,
-      vm_area_alloc: (mm) => this.afterAlloc(base.vm_area_alloc(mm)),
-      vm_area_dup: (orig) => this.afterAlloc(base.vm_area_dup(orig)),
+      vm_area_alloc: (mm) => w.afterAlloc(base.vm_area_alloc(mm)),
+      vm_area_dup: (orig) => w.afterAlloc(base.vm_area_dup(orig)),
       vm_area_free: (vma) => {
-        this.beforeFree(vma);
+        w.beforeFree(vma);
         base.vm_area_free(vma);
       },
       vma_mark_attached: (vma) => {
-        this.beforeAttach(vma);
+        w.beforeAttach(vma);
         base.vma_mark_attached(vma);
       },
       vma_mark_detached: (vma) => {
         base.vma_mark_detached(vma);
-        this.afterDetach(vma);
+        w.afterDetach(vma);
       },
       mmap_write_unlock: (mm) => {
-        this.writeHoldEnd(mm);
+        w.writeHoldEnd(mm);
         base.mmap_write_unlock(mm);
       },
       mmap_write_downgrade: (mm) => {
-        this.writeHoldEnd(mm);
+        w.writeHoldEnd(mm);
         base.mmap_write_downgrade(mm);
       },
     };
@@ -354,14 +309,12 @@ export class Explorer implements MemoryHooks {
     lock_mode_set(this.ops);
     try {
       startActors(this, this.o.program);
-      for (const mm of this.mms) {
-        for (const e of mm.mm_mt.ranges.entries()) this.shadows.set(e.value, newShadow(true));
-      }
+      this.watch.initShadows(this.mms);
       if ((this.o.memoryModel ?? 'sc') === 'lkmm') {
-        this.vis = new Visibility({ running: () => (this.cur === null ? -1 : this.cur.index), chooseLoad: (n) => this.chooseLoad(n) }, this.actors.length);
+        this.watch.vis = new Visibility({ running: () => (this.cur === null ? -1 : this.cur.index), chooseLoad: (n) => this.chooseLoad(n) }, this.actors.length);
       }
       K.sched_install(this);
-      K.mem_install(this);
+      K.mem_install(this.watch);
       this.strategy.start(this.actors.length, this.actors.map((a) => a.name));
       while (this.actors.some((a) => !a.done)) this.exec(this.choose(null));
       const ev = K.vma_lock_events;
@@ -572,7 +525,7 @@ export class Explorer implements MemoryHooks {
   private endStep(a: Actor): void {
     this.checks++;
     if (warn_count() !== 0) throw new Abort(this.make('warn', `a WARN-class check fired: ${warn_summary().split('\n')[0]}`));
-    for (const r of this.actors) if (r.held !== null) this.checkHeld(r);
+    for (const r of this.actors) if (r.held !== null) this.watch.checkHeld(r);
     if (a.openRow !== null) {
       this.closeRow(a.openRow);
       a.openRow = null;
@@ -622,12 +575,6 @@ export class Explorer implements MemoryHooks {
     throw new Abort(this.make(kind, message));
   }
 
-  private who(c: AnyCell): string {
-    if (c.last_step < 0) return 'its initial value';
-    const a = this.actors[c.last_actor];
-    return `${a === undefined ? 'setup' : a.name} at step ${c.last_step}`;
-  }
-
   vmaName(v: slab_vm_area_struct): string {
     const mm = v.mem.vm_mm.v;
     return `vma#${v.__id}@slot${v.__slot}${mm instanceof this.K.lock_mm_struct ? ` of mm#${mm.__mm_id}` : ''}`;
@@ -653,321 +600,6 @@ export class Explorer implements MemoryHooks {
     }
     if (lost !== null) this.fail('lost-wakeup', `${lost}: ${parts.join('; ')}`);
     this.fail('hang', `no actor can run: ${parts.join('; ')}`);
-  }
-
-  /* Memory hooks ------------------------------------------------------------ */
-
-  /*
-   * An access to a field of an mm.  The mm must not be freed; and the task
-   * must keep it alive: its own mm (a thread of it holds mm_users), an
-   * mm_count reference it took (mmgrab()), or a count on a VMA attached to
-   * it (which keeps the VMA, hence the mm, from going away).  Otherwise the
-   * mm may be freed under it at any moment: a use-after-free whether or not
-   * this schedule happens to free it first.
-   */
-  private checkMm(c: AnyCell, what: string): void {
-    const o = c.owner as { __freed?: boolean };
-    if (!(o instanceof this.MmClass)) return;
-    const a = this.cur as Actor;
-    if (o.__freed === true) {
-      this.fail('use-after-free', `${a.name} ${what} ${c.name} of mm#${o.__mm_id} after the mm was freed (${this.who(c)} was the last store)${this.where(a)}`);
-    }
-    if (o === a.mm || (a.pins.get(o) ?? 0) > 0) return;
-    for (const [v, n] of a.holds) if (n > 0 && (v as slab_vm_area_struct).mem.vm_mm.v === o && this.shadow(v).attached) return;
-    this.fail(
-      'use-after-free',
-      `${a.name} ${what} ${c.name} of mm#${o.__mm_id}${this.where(a)} without keeping that mm alive: it is not ${a.name}'s mm,` +
-        ` and ${a.name} holds neither an mm_count reference on it nor a count on one of its VMAs, so mm#${o.__mm_id} may already have been freed`,
-    );
-  }
-
-  /* " in fn()" for the step an actor is taking. */
-  private where(a: Actor): string {
-    return ` in ${a.pending.fn}()`;
-  }
-
-  load(c: AnyCell, ord: number): unknown {
-    if (this.cur === null) return c.v;
-    if (this.isReader) this.readerLoad(this.cur, c);
-    this.checkMm(c, 'reads');
-    if (this.vis === null) return c.v;
-    /* A writer's plain loads of what it alone writes read the latest value. */
-    return this.vis.load(c, ord, !this.isReader && ord === ORD_PLAIN);
-  }
-
-  /** Reader-side checks of a load (also used by the visibility model). */
-  readerLoad(a: Actor, c: AnyCell): void {
-    const o = c.owner;
-    if (o instanceof this.VmaClass) {
-      if (!UNSTABLE_READER_FIELDS.has(c.name) && !this.readerMayRead(a, o)) {
-        this.fail(
-          'kcsan',
-          `KCSAN-style: ${a.name} read vma->${c.name} of ${this.vmaName(o)} at step ${this.steps} without holding a reference` +
-            ` (only vm_refcnt, vm_mm and vm_lock_seq may be read before the increment succeeds); last written by ${this.who(c)}`,
-        );
-      }
-    } else if (c.name === 'vma_writer_wait.task' && a.expectWake !== null) {
-      const want = a.expectWake;
-      a.expectWake = null;
-      if (o !== want) {
-        const w = want as lock_mm_struct;
-        const g = o as lock_mm_struct;
-        this.fail(
-          'misdirected-wakeup',
-          `${a.name} wakes the writer slot of mm#${g.__mm_id} but its decrement released the writer of mm#${w.__mm_id}` +
-            ' (the VMA was freed and reused by another mm between the decrement and the read of vm_mm)',
-        );
-      }
-    }
-  }
-
-  private readerMayRead(a: Actor, v: slab_vm_area_struct): boolean {
-    if ((a.holds.get(v) ?? 0) > 0) return true;
-    const mm = v.mem.vm_mm.v;
-    /* Under the mmap lock (read, or write after an upgrade to grow a stack) nothing changes under it. */
-    return mm instanceof this.MmClass && (mm.mmap_lock.readers.has(a.task) || mm.mmap_lock.owner === a.task);
-  }
-
-  store(c: AnyCell, v: unknown, ord: number): void {
-    this.storeChecks(c, v);
-    if (this.vis === null) c.v = v;
-    else this.vis.store(c, v, ord);
-  }
-
-  /** Checks and bookkeeping of a store (also used by the visibility model). */
-  storeChecks(c: AnyCell, v: unknown): void {
-    const a = this.cur;
-    if (a !== null) this.checkMm(c, 'writes');
-    const o = c.owner;
-    if (o instanceof this.VmaClass) {
-      if (c === (o.mem.vm_refcnt.refs as AnyCell)) this.refChange(a, o, 'store', c.v as number, v as number);
-      else if (PROTECTED_FIELDS.has(c.name) && c.v !== v && !anonVmaPrepare(c, v)) this.protectedStore(a, o, c);
-    }
-    if (this.changed !== null && a !== null && c.v !== v && LOCK_STATE_CELLS.has(c.name)) this.changed(a.index, o, c.name === 'vm_refcnt' && c.v === 0, null);
-    c.last_actor = a === null ? -1 : a.index;
-    c.last_step = a === null ? -1 : this.steps;
-  }
-
-  private protectedStore(a: Actor | null, v: slab_vm_area_struct, c: AnyCell): void {
-    for (const r of this.actors) {
-      if (r.held === null || r.held.vma !== v) continue;
-      this.fail(
-        'mutual-exclusion',
-        `${a === null ? 'setup' : a.name} changed vma->${c.name} of ${this.vmaName(v)} at step ${this.steps}${a?.op ? ` (${a.op})` : ''}` +
-          ` while ${r.name} holds it (${r.held.how === 'vma' ? 'VMA read lock' : 'mmap read lock'} taken at step ${r.held.since})`,
-      );
-    }
-  }
-
-  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
-    const old = c.v;
-    if (this.cur !== null) this.checkMm(c as AnyCell, 'updates');
-    if (old === expected) this.rmwChange(c, old, neu);
-    if (this.vis !== null) return this.vis.cmpxchg(c, expected, neu, ord);
-    if (old === expected) c.v = neu;
-    return old;
-  }
-
-  fetch_add(c: Cell<number>, delta: number, ord: number): number {
-    const old = c.v;
-    if (this.cur !== null) this.checkMm(c as AnyCell, 'updates');
-    this.rmwChange(c, old, (old + delta) | 0);
-    if (this.vis !== null) return this.vis.fetch_add(c, delta, ord);
-    c.v = (old + delta) | 0;
-    return old;
-  }
-
-  /* A read-modify-write is changing @c from @old to @neu: checks and bookkeeping (the caller stores). */
-  private rmwChange(c: Cell<number>, old: number, neu: number): void {
-    const o = c.owner;
-    if (o instanceof this.VmaClass && c === o.mem.vm_refcnt.refs) this.refChange(this.cur, o, 'rmw', old, neu);
-    else if (c.name === 'mm_count' && this.cur !== null && o !== this.cur.mm) {
-      const p = this.cur.pins;
-      p.set(o, (p.get(o) ?? 0) + (neu - old));
-    }
-    const a = this.cur;
-    if (this.changed !== null && a !== null && old !== neu && LOCK_STATE_CELLS.has(c.name)) {
-      this.changed(a.index, o, false, neu - old === VMA_LOCK_OFFSET ? this.holders(o) : null);
-    }
-    c.last_actor = a === null ? -1 : a.index;
-    c.last_step = a === null ? -1 : this.steps;
-  }
-
-  fence(kind: number): void {
-    if (this.vis !== null) this.vis.fence(kind);
-  }
-
-  /* The readers holding a count on @v. */
-  private holders(v: object): number[] {
-    const out: number[] = [];
-    for (const r of this.actors) if ((r.holds.get(v) ?? 0) > 0) out.push(r.index);
-    return out;
-  }
-
-  private shadow(v: object): LockShadow {
-    let sh = this.shadows.get(v);
-    if (sh === undefined) {
-      sh = newShadow(false);
-      this.shadows.set(v, sh);
-    }
-    return sh;
-  }
-
-  private refChange(a: Actor | null, v: slab_vm_area_struct, how: 'rmw' | 'store', old: number, neu: number): void {
-    if (a === null) return;
-    const sh = this.shadow(v);
-    const holds = a.holds.get(v) ?? 0;
-    /* A reader that took the mmap write lock (to grow a stack) acts as a writer. */
-    const mm = v.mem.vm_mm.v;
-    const role = a.kind === 'writer' || (mm instanceof this.MmClass && mm.mmap_lock.owner === a.task) ? 'writer' : 'reader';
-    const err = applyRefChange(sh, role, a.name, a.pending.fn, how, old, neu, holds);
-    if (err !== null) this.fail('refcount', `${err} (${this.vmaName(v)})`);
-    if (role === 'reader' && how === 'rmw') {
-      if (neu === old + 1) {
-        a.holds.set(v, holds + 1);
-        if (mm !== a.mm) bump(this.coverage.readerOutcomes, 'reuse: raised the count of a VMA now in another mm');
-      }
-      else if (neu === old - 1) {
-        if (holds <= 1) a.holds.delete(v);
-        else a.holds.set(v, holds - 1);
-        /* The last reader out must wake a writer that is left alone. */
-        if (this.writerOnly(neu)) a.expectWake = v.mem.vm_mm.v;
-      }
-    }
-    const bad = checkRefcount(sh, neu);
-    if (bad !== null) this.fail('refcount', `${bad} after ${a.name}'s ${a.pending.fn} (${this.vmaName(v)})`);
-    bump(this.coverage.refcountStates, refcountState(neu));
-  }
-
-  /* Checks around the stub-layer entry points ---------------------------------- */
-
-  private afterAlloc(v: vm_area_struct): vm_area_struct {
-    const vma = v as slab_vm_area_struct;
-    const sh = newShadow(false);
-    this.shadows.set(vma, sh);
-    const bad = checkRefcount(sh, vma.mem.vm_refcnt.refs.v);
-    if (bad !== null) this.fail('refcount', `a new VMA from vm_area_cachep: ${bad} (${this.vmaName(vma)})`);
-    return v;
-  }
-
-  private beforeFree(v: vm_area_struct): void {
-    const vma = v as slab_vm_area_struct;
-    const a = this.cur;
-    if (this.freeing !== null && a !== null) {
-      const others = this.actors.filter((w) => w.kind === 'writer' && w.mm !== a.mm && !w.done).map((w) => w.index);
-      this.freeing(a.index, vma, others);
-    }
-    const sh = this.shadow(vma);
-    const n = vma.mem.vm_refcnt.refs.v;
-    if (n !== 0 || sh.attached || sh.readers || sh.writer !== null) {
-      this.fail('free', `vm_area_free() of ${this.vmaName(vma)} with vm_refcnt ${hex(n)} (${describeShadow(sh)}): only a detached VMA may be freed`);
-    }
-    for (const r of this.actors) {
-      if (r.held !== null && r.held.vma === vma) {
-        this.fail('free', `${this.vmaName(vma)} is freed while ${r.name} holds it (taken at step ${r.held.since}, not yet released)`);
-      }
-    }
-  }
-
-  private lockedBySeq(vma: slab_vm_area_struct): boolean {
-    const mm = vma.mem.vm_mm.v;
-    if (!(mm instanceof this.K.lock_mm_struct)) return false;
-    const seq = mm.mm_lock_seq.sequence.v;
-    return (seq & 1) === 1 && vma.mem.vm_lock_seq.v === seq;
-  }
-
-  private beforeAttach(v: vm_area_struct): void {
-    const vma = v as slab_vm_area_struct;
-    const n = vma.mem.vm_refcnt.refs.v;
-    if (n !== 0) this.fail('attach', `vma_mark_attached() on ${this.vmaName(vma)} with vm_refcnt ${hex(n)} (want 0)`);
-    if (!this.lockedBySeq(vma)) this.fail('attach', `vma_mark_attached() on ${this.vmaName(vma)} that is not write-locked`);
-  }
-
-  private afterDetach(v: vm_area_struct): void {
-    const vma = v as slab_vm_area_struct;
-    const n = vma.mem.vm_refcnt.refs.v;
-    if (n !== 0) this.fail('detach', `vma_mark_detached() returned with vm_refcnt ${hex(n)} on ${this.vmaName(vma)} (want 0)`);
-  }
-
-  /** A write-hold of @mm ends: the tree must be whole and every VMA in it attached. */
-  writeHoldEnd(mm: mm_struct): void {
-    const errs = checkWriteHoldEnd(mm, (v) => this.shadows.get(v));
-    if (errs.length) {
-      const m = mm as lock_mm_struct;
-      this.fail('tree', `when ${this.cur?.name ?? 'setup'} ends its write-hold of mm#${m.__mm_id}${this.cur?.op ? ` (after ${this.cur.op})` : ''}: ${errs[0]}`);
-    }
-  }
-
-  /* Readers ------------------------------------------------------------------- */
-
-  /** A reader got @vma for @addr (through the VMA lock, or under the mmap read lock). */
-  readerLocked(a: Actor, vma: slab_vm_area_struct, addr: number, how: 'vma' | 'mmap'): void {
-    const m = vma.mem;
-    const sh = this.shadow(vma);
-    const name = this.vmaName(vma);
-    const at = `0x${addr.toString(16)}`;
-    const via = how === 'vma' ? 'lock_vma_under_rcu()' : 'lock_mm_and_find_vma()';
-    if (how === 'vma' && (a.holds.get(vma) ?? 0) < 1) this.fail('incarnation', `${via} returned ${name} to ${a.name} without a reader's count on it`);
-    if (!sh.attached) this.fail('incarnation', `${via} returned ${name} to ${a.name}, but it is detached`);
-    if (m.vm_mm.v !== a.mm) this.fail('incarnation', `${via} returned ${name} to ${a.name}, a reader of mm#${a.mm.__mm_id}`);
-    if (!(m.vm_start.v <= addr && addr < m.vm_end.v)) {
-      this.fail('incarnation', `${via} returned ${name} [${hex(m.vm_start.v)}, ${hex(m.vm_end.v)}) for address ${at}, which it does not cover`);
-    }
-    const inTree = mtree_load(a.mm.mm_mt, addr);
-    if (inTree !== vma) {
-      this.fail('incarnation', `${via} returned ${name} for ${at}, but mm#${a.mm.__mm_id}'s tree has ${inTree === null ? 'nothing' : this.vmaName(inTree as slab_vm_area_struct)} there`);
-    }
-    if (how === 'vma' && this.lockedBySeq(vma)) this.fail('mutual-exclusion', `${via} returned ${name} to ${a.name} while it is write-locked`);
-    a.held = { vma, mm: a.mm, addr, how, incarnation: vma.__id, snap: snapVma(vma), since: this.steps };
-    bump(this.coverage.readerOutcomes, how === 'vma' ? 'success (VMA lock)' : 'fallback (mmap lock)');
-  }
-
-  /* What a reader holds must not change under it. */
-  private checkHeld(r: Actor): void {
-    const h = r.held as Held;
-    const v = h.vma;
-    if (v.__id !== h.incarnation || v.__freed) {
-      this.fail('free', `${r.name} still holds vma#${h.incarnation}@slot${v.__slot} (since step ${h.since}), but it was freed`);
-    }
-    let f = changedField(h.snap, v);
-    if (f === 'anon_vma' && h.snap.anon_vma === null) {
-      /* anon_vma_prepare() (see anonVmaPrepare()): the reader sees the new anon_vma from now on. */
-      r.held = { ...h, snap: { ...h.snap, anon_vma: v.mem.anon_vma.v } };
-      f = changedField(r.held.snap, v);
-    }
-    if (f !== null) {
-      const c = (v.mem as unknown as Record<string, AnyCell>)[f === 'vm_flags' ? '__vm_flags' : f];
-      this.fail('mutual-exclusion', `vma->${f} of ${this.vmaName(v)} changed (by ${this.who(c)}) while ${r.name} holds it (since step ${h.since})`);
-    }
-    if (h.how === 'vma' && this.lockedBySeq(v)) {
-      this.fail('mutual-exclusion', `${this.vmaName(v)} is write-locked while ${r.name} holds a read lock on it (since step ${h.since})`);
-    }
-  }
-
-  /** The reader reads what it holds (handle_mm_fault()); a value other than the one it locked is stale. */
-  readerRead(a: Actor): void {
-    const h = a.held;
-    if (h === null) return;
-    const v = h.vma;
-    const seen = { vm_start: v.vm_start, vm_end: v.vm_end, vm_pgoff: v.vm_pgoff, vm_flags: v.vm_flags, anon_vma: v.anon_vma, vm_file: v.vm_file };
-    for (const k of Object.keys(seen) as (keyof typeof seen)[]) {
-      /* anon_vma_prepare() may publish the anon_vma without the VMA lock: NULL is still a legal view. */
-      if (k === 'anon_vma' && seen[k] === null) continue;
-      if (seen[k] !== h.snap[k]) {
-        const shown = (x: unknown): string => (typeof x === 'number' ? hex(x) : typeof x === 'bigint' ? `0x${x.toString(16)}` : x === null ? 'NULL' : 'a pointer');
-        this.fail(
-          'stale-read',
-          `${a.name} holds ${this.vmaName(v)} (since step ${h.since}) but reads vma->${k} = ${shown(seen[k])}, not the current ${shown(h.snap[k])}: a store it should see is not visible`,
-        );
-      }
-    }
-  }
-
-  /** The reader lets go of what it holds. */
-  readerUnlocking(a: Actor): void {
-    if (a.held === null) return;
-    this.checkHeld(a);
-    a.held = null;
   }
 
   readerOutcome(what: string): void {
