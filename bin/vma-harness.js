@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Launcher for the compiled CLI (built into dist/ by `npm ci` via the prepare script).
+// Launcher for the compiled CLI (built into dist/ by `npm run build`, which `npm ci` runs).
 'use strict';
-require('../dist/cli.js').main(process.argv.slice(2)).then(
+require('../dist/cli.js').cliMain(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(err instanceof Error ? err.message : String(err)); process.exitCode = 2; },
+  (err) => {
+    /* Not expected: every error the input can cause is reported by the command itself. */
+    process.stderr.write(`vma-harness: internal error: ${err instanceof Error ? err.stack || err.message : String(err)}\n`);
+    process.exitCode = 70;
+  },
 );

@@ -1,47 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The vma-harness command.  Each command lives in its own module under
+ * src/cli/ and is listed in COMMANDS; src/cli/program.ts holds what they
+ * share (parser settings, exit statuses, the --json option).
+ */
+
 import { VERSION } from './version';
-import { replayMain } from './cli/replay_cmd';
-import { mainJob } from './cli/main_job';
-import { fuzzMain } from './cli/fuzz_cmd';
-import { raceMain } from './cli/race_cmd';
+import { processContext, stdinInUse, type CliContext } from './cli/context';
+import { fuzzCommand } from './cli/fuzz_cmd';
+import { runCommand } from './cli/main_job';
+import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
+import { replayCommand } from './cli/replay_cmd';
+import { raceCommand } from './cli/race_cmd';
 
-const HELP = `vma-harness ${VERSION} - TypeScript port of Linux v6.15 mm/vma.c and its userland test harness
+/** The commands, in the order the help lists them. */
+const COMMANDS: readonly CommandFactory[] = [runCommand, replayCommand, fuzzCommand, raceCommand];
 
-Usage:
-  vma-harness --help       show this help
-  vma-harness --version    print the version
-  vma-harness run          the main job (npm start): replay every trace under fixtures/,
-                           then run the default fuzz campaign and the default race campaign
-  vma-harness fuzz [--runs N] [--commands M] [--seed S] [--scenarios K] [--sweep K]
-                   [--path P [--replay-path R]] [--sequences-only | --scenarios-only]
-                   [--regressions DIR]
-                           property-based fuzzing against the reference model; a shrunk
-                           failure is written as a regression trace under fixtures/regressions/
-  vma-harness race [--mms N] [--readers N] [--ops N] [--faults N] [--runs N] [--time S]
-                   [--seed S] [--scheduler mix|random|pct|dfs] [--depth D] [--bound B]
-                   [--fix COMMIT]... [--memory-model sc|lkmm] [--program INTS [--schedule INTS]]
-                           race explorer: writers, page-fault readers and process exit
-                           against the real v6.15 VMA lock, every invariant checked after
-                           every atomic step; --program/--schedule replay a report exactly
-  vma-harness replay [--timing] [--verbose] <file-or-dir>...
-                           replay vma-trace/1 traces against the port; prints the
-                           first mismatch of each failing trace and "N passed, M failed"
-`;
+const ABOUT =
+  'TypeScript port of Linux v6.15 mm/vma.c and its userland test harness (tools/testing/vma), ' +
+  'with a trace replayer, a reference model and property-based fuzzing.';
 
-export async function main(argv: string[]): Promise<number> {
-  const [cmd] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+const AFTER = `
+Exit status of every command: 0 success; 1 a mismatch, WARN, crash of the port
+or a fuzzing failure; 2 bad input or bad usage; 130 interrupted (Ctrl-C, after a
+partial summary).
+
+Environment: VMA_HARNESS_VERBOSE=1 prints every WARN-class check as it fires.
+Run 'vma-harness <command> --help' for the options of a command.`;
+
+/**
+ * Run the command line @p argv (without the node and script names) and
+ * return the exit status.  @p ctx defaults to the real process.
+ */
+export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
+  const exit = { code: 0 };
+  const setExit = (code: number): void => {
+    exit.code = code;
+  };
+  const program = buildProgram(
+    ctx,
+    VERSION,
+    COMMANDS.map((f) => f(ctx, setExit)),
+    ABOUT,
+  ).addHelpText('after', AFTER);
+  return runProgram(program, argv, exit);
+}
+
+/**
+ * The process entry point (bin/vma-harness.js): installs the Ctrl-C handler
+ * (the first SIGINT asks the command to stop and print a partial summary;
+ * a second one ends the process at once) and sets the exit status.
+ */
+export async function cliMain(argv: readonly string[]): Promise<number> {
+  const ctx = processContext();
+  let signals = 0;
+  const onSigint = (): void => {
+    signals++;
+    ctx.interrupt.request();
+    /* A read of standard input ("-") must not hold the stop up. */
+    if (stdinInUse()) process.stdin.destroy();
+    if (signals > 1) process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await main(argv, ctx);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
-  if (cmd === '--version' || cmd === '-V') {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  if (cmd === 'replay') return replayMain(argv.slice(1));
-  if (cmd === 'run') return mainJob(argv.slice(1));
-  if (cmd === 'fuzz') return fuzzMain(argv.slice(1));
-  if (cmd === 'race') return raceMain(argv.slice(1));
-  process.stderr.write(`vma-harness: unknown command '${cmd}' (try --help)\n`);
-  return 2;
 }

@@ -1,38 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Known defects of Linux v6.15 that the checks of this project find.  They
- * are reported, never masked: the port stays faithful to v6.15, and a
- * campaign that finds one of these prints it as a known defect (with the
- * upstream fix, if any) instead of failing; anything else fails.
- *
- * One entry per defect: an id, a one-line description, how a finding is
- * recognised (a regular expression tested against the finding's one-line
- * summary, "<kind>: <message>"), and the upstream commit that fixes it, or
- * "none".
+ * Defects of Linux v6.15 itself that this project's checks find.  The port
+ * reproduces them faithfully (it never hides them); the tools that find
+ * them (the fuzzer, the race explorer) consult this list, report a finding
+ * that matches an entry as that known defect, and fail on anything else.
  */
 
+/** One known v6.15 defect. */
 export interface KnownDefect {
+  /** A stable name. */
   readonly id: string;
-  readonly description: string;
-  /** Matches the one-line summary of a finding ("<kind>: <message>"). */
-  readonly recognise: RegExp;
-  /** Upstream fix (12-digit commit id), or "none". */
+  /** What goes wrong, in one line. */
+  readonly summary: string;
+  /** How a finding is recognised as this defect. */
+  readonly recognisedBy: string;
+  /** The upstream commit that fixes it, or "none". */
   readonly fix: string;
+  /**
+   * For race findings: matches the finding's one-line summary
+   * ("<kind>: <message>") exactly when it is this defect.
+   */
+  readonly raceFinding?: RegExp;
 }
 
+/** The list. */
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
+    id: 'v6.15-mmap-expand-clone-iterator',
+    summary:
+      'mmap() filling the hole between two VMAs it would merge, with anon_vma_clone() failing in ' +
+      "vma_expand() -> dup_anon_vma(), leaves the VMA iterator on prev; __mmap_new_vma()'s " +
+      "vma_iter_config() then trips __mas_set_range()'s check",
+    recognisedBy:
+      'a fuzz finding whose failing command is an mmap for which the reference model took ' +
+      "vma_merge_new_range() -> vma_expand() -> dup_anon_vma()'s failure (prev and next both mergeable), " +
+      'the port differing only by the warning or maple-state misuse it records there',
+    fix: 'none',
+  },
+  {
     id: 'vma-refcount-put-uaf',
-    description:
-      'vma_refcount_put() wakes the writer of the mm a recycled VMA now belongs to, after dropping the count that kept that mm alive (use-after-free of the mm)',
-    recognise: /^use-after-free: \S+ reads vma_writer_wait\.task of mm#\d+ .*in rcuwait_wake_up\(\)/,
+    summary:
+      'vma_refcount_put() wakes the writer of the mm a recycled VMA now belongs to, after dropping ' +
+      'the count that kept that mm alive (use-after-free of the mm)',
+    recognisedBy:
+      'a race finding "use-after-free: <reader> reads vma_writer_wait.task of mm#N ... in rcuwait_wake_up()"',
     fix: '9bbffee67ffd',
+    raceFinding: /^use-after-free: \S+ reads vma_writer_wait\.task of mm#\d+ .*in rcuwait_wake_up\(\)/,
   },
 ];
 
-/** The known defect a finding's summary matches, if any. */
-export function knownDefect(summary: string): KnownDefect | null {
-  for (const d of KNOWN_DEFECTS) if (d.recognise.test(summary)) return d;
+/** The entry with this id, if any. */
+export function knownDefect(id: string): KnownDefect | undefined {
+  return KNOWN_DEFECTS.find((d) => d.id === id);
+}
+
+/** The known defect a race finding's one-line summary ("<kind>: <message>") is, if any. */
+export function knownRaceDefect(summary: string): KnownDefect | null {
+  for (const d of KNOWN_DEFECTS) if (d.raceFinding !== undefined && d.raceFinding.test(summary)) return d;
   return null;
 }
 

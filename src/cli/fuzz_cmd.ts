@@ -2,26 +2,32 @@
 /*
  * `vma-harness fuzz`: the fuzz campaign.
  *
- *   vma-harness fuzz [--runs N] [--commands M] [--seed S] [--scenarios K]
- *                    [--sweep K] [--path P [--replay-path R]]
- *                    [--sequences-only | --scenarios-only] [--regressions DIR]
- *
  * Three phases: merge scenarios (small layouts built around one merge
  * decision), random command sequences (fc.commands, up to M commands each,
- * N runs), and a fault sweep (each preallocating operation with its Nth
- * preallocation failing, K layouts per operation).  Every command is checked
+ * N runs, fault injection among the commands), and a fault sweep (every
+ * operation with the Nth qualifying call of each injection point it
+ * reaches failing, K layouts per operation).  Every command is checked
  * against the reference model and the invariants.  A failure is shrunk,
  * written as a vma-trace/1 regression under fixtures/regressions/ (or DIR)
- * and shown with layout diagrams; the exit status is then 1.
+ * and shown with layout diagrams; the exit status is then 1.  A finding
+ * recognised as a known v6.15 defect (src/known_defects.ts) is reported
+ * with its reproducer and does not fail the campaign.
  */
 
-import { join } from 'node:path';
-import { faultSweep } from '../fuzz/fault_sweep';
-import { FuzzStats, runFuzz, runScenarioFuzz, type FuzzResult } from '../fuzz/harness';
+import { Option, type Command } from 'commander';
+import { accessSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { faultSweepAsync, SWEEP_OPS } from '../fuzz/fault_sweep';
+import { FuzzRunError, FuzzStats, runFuzzAsync, runScenarioFuzzAsync, type FuzzResult } from '../fuzz/harness';
 import { MergeCoverage } from '../fuzz/coverage';
-import { fixturesDir } from './main_job';
+import { formatStep } from '../trace/write';
+import { packageRoot, type CliContext, type Sink } from './context';
+import { fcPath, fcReplayPath, intInRange, MAX_SEED, nonEmpty } from './options';
+import { defineCommand, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, jsonOption, type ExitSetter } from './program';
 import { progressLine } from './progress';
+import { reportJson, type FuzzFailureJson, type FuzzJson } from './report';
 
+/** The parameters of a campaign. */
 export interface FuzzCampaignOptions {
   runs: number;
   commands: number;
@@ -35,8 +41,13 @@ export interface FuzzCampaignOptions {
   regressionDir: string;
 }
 
-/** The default campaign: about a minute on the machines this project runs on. */
-export const DEFAULT_CAMPAIGN: FuzzCampaignOptions = {
+/** The project's fixtures/ directory. */
+export function fixturesDir(): string {
+  return join(packageRoot(), 'fixtures');
+}
+
+/** The default campaign (the one `vma-harness run` and `npm start` use). */
+export const DEFAULT_CAMPAIGN: Readonly<FuzzCampaignOptions> = {
   runs: 70000,
   commands: 80,
   seed: 20261121,
@@ -47,144 +58,299 @@ export const DEFAULT_CAMPAIGN: FuzzCampaignOptions = {
   regressionDir: join(fixturesDir(), 'regressions'),
 };
 
-export interface CampaignSummary {
-  readonly failures: string[];
-  readonly regressionFiles: string[];
-  readonly coverage: MergeCoverage;
+/** What a campaign did. */
+export interface CampaignOutcome {
+  readonly report: FuzzJson;
+  readonly interrupted: boolean;
+  /** 0 or 1 (the interrupt is the caller's to add). */
+  readonly exitCode: number;
 }
 
-function parseArgs(argv: readonly string[]): FuzzCampaignOptions | string {
-  const o: FuzzCampaignOptions = { ...DEFAULT_CAMPAIGN };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number | null => {
-      const v = Number(argv[++i]);
-      return Number.isSafeInteger(v) && v >= 0 ? v : null;
-    };
-    switch (a) {
-      case '--runs':
-      case '--commands':
-      case '--seed':
-      case '--scenarios':
-      case '--sweep': {
-        const v = num();
-        if (v === null) return `${a} needs a non-negative integer`;
-        const key = a.slice(2) as 'runs' | 'commands' | 'seed' | 'scenarios' | 'sweep';
-        o[key] = v;
-        break;
-      }
-      case '--path':
-        if (argv[i + 1] === undefined) return '--path needs a value';
-        o.path = argv[++i];
-        break;
-      case '--replay-path':
-        if (argv[i + 1] === undefined) return '--replay-path needs a value';
-        o.replayPath = argv[++i];
-        break;
-      case '--regressions':
-        if (argv[i + 1] === undefined) return '--regressions needs a directory';
-        o.regressionDir = argv[++i];
-        break;
-      case '--sequences-only':
-        o.scenariosPhase = false;
-        o.sweep = 0;
-        break;
-      case '--scenarios-only':
-        o.sequences = false;
-        o.sweep = 0;
-        break;
-      default:
-        return `unknown option '${a}'`;
-    }
+/**
+ * Check that @p dir can take regression traces (creating it if needed), so
+ * that a failure found after a long campaign is never lost to a bad
+ * directory.  Returns what is wrong, or null.
+ */
+export function checkRegressionDir(dir: string): string | null {
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.vma-harness-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' ? 'a component of the path is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : err instanceof Error ? err.message : String(err);
+    return `cannot write regression traces to ${dir}: ${why}`;
   }
-  if (o.commands < 1) return '--commands must be at least 1';
-  return o;
 }
 
-/** Run a campaign, printing progress and a summary. */
-export function runCampaign(o: FuzzCampaignOptions, write: (s: string) => void, tty: boolean): CampaignSummary {
+/* The JSON form of a fuzzing failure. */
+function failureJson(phase: FuzzFailureJson['phase'], r: NonNullable<FuzzResult['failure']>): FuzzFailureJson {
+  return {
+    phase,
+    seed: r.seed,
+    path: r.path,
+    replay_path: r.replayPath,
+    steps: r.steps.map((s) => formatStep({ ...s, expect: undefined })),
+    message: r.message,
+    regression_file: r.regressionFile,
+    regression_error: r.regressionError,
+    replay_command: r.regressionFile ? `vma-harness replay ${r.regressionFile}` : null,
+    reproduce_command: r.reproduce,
+  };
+}
+
+/**
+ * Run a campaign, writing progress and (unless @p json) its text report to
+ * @p out (progress goes to stderr with --json, and is drawn only on a
+ * terminal); stops early when interrupted.
+ */
+export async function runCampaign(o: FuzzCampaignOptions, ctx: CliContext, out: Sink, json: boolean): Promise<CampaignOutcome> {
+  const text = !json;
+  const write = (s: string): void => {
+    if (text) out.write(s);
+  };
+  /* Progress: on the text stream, or on stderr with --json, and drawn only on a terminal. */
+  const bar: Sink = json ? ctx.err : out;
+  const tty = bar.isTTY;
   const coverage = new MergeCoverage();
-  const failures: string[] = [];
-  const regressionFiles: string[] = [];
+  const failures: FuzzFailureJson[] = [];
+  const known: { id: string; message: string }[] = [];
   let commands = 0;
   let checks = 0;
   let runs = 0;
+  let interrupted = false;
   const t0 = Date.now();
+  const stop = ctx.interrupt;
 
-  const phase = (title: string, total: number, body: (onRun: (s: FuzzStats) => void) => FuzzResult): void => {
-    if (total === 0) return;
+  const phase = async (
+    name: FuzzFailureJson['phase'],
+    title: string,
+    total: number,
+    body: (onRun: (s: FuzzStats) => void) => Promise<FuzzResult>,
+  ): Promise<void> => {
+    if (total === 0 || interrupted) return;
     let last = 0;
     write(`${title}\n`);
     const onRun = (s: FuzzStats): void => {
       const now = Date.now();
       if (tty && (now - last > 100 || s.runs === total)) {
         last = now;
-        write(`\r${progressLine(s.runs, total, `${s.commands} commands`)}`);
-      } else if (!tty && total >= 10 && s.runs % Math.ceil(total / 10) === 0) {
+        bar.write(`\r${progressLine(s.runs, total, `${s.commands} commands`)}`);
+      } else if (!tty && text && total >= 10 && s.runs % Math.ceil(total / 10) === 0) {
         write(`  ${progressLine(s.runs, total, `${s.commands} commands`)}\n`);
       }
     };
-    const r = body(onRun);
-    if (tty) write('\r\x1b[K');
+    const r = await body(onRun);
+    if (tty) bar.write('\r\x1b[K');
     coverage.merge(r.stats.coverage);
     commands += r.stats.commands;
     checks += r.stats.checks;
     runs += r.stats.runs;
-    write(`  ${r.stats.runs} runs, ${r.stats.commands} commands${r.failure ? ', FAILED' : ''}\n`);
+    if (r.interrupted) interrupted = true;
+    write(`  ${r.stats.runs} runs, ${r.stats.commands} commands${r.failure ? ', FAILED' : ''}${r.interrupted ? ' (interrupted)' : ''}\n`);
+    for (const k of r.known) {
+      known.push({ id: k.known?.id ?? '', message: k.message });
+      write(`${k.message}\n`);
+    }
     if (r.failure) {
-      failures.push(r.failure.message);
-      if (r.failure.regressionFile) regressionFiles.push(r.failure.regressionFile);
+      failures.push(failureJson(name, r.failure));
+      /* The full report goes to the terminal whatever happened to the regression file. */
       write(`${r.failure.message}\n`);
     }
   };
 
-  const common = { seed: o.seed, path: o.path, replayPath: o.replayPath, regressionDir: o.regressionDir };
+  const common = { seed: o.seed, path: o.path, replayPath: o.replayPath, regressionDir: o.regressionDir, stop };
   if (o.scenariosPhase) {
-    phase(`Merge scenarios (seed ${o.seed}):`, o.scenarios, (onRun) =>
-      runScenarioFuzz({ ...common, runs: o.scenarios, commands: 0, onRun }),
+    await phase('scenarios', `Merge scenarios (seed ${o.seed}):`, o.scenarios, (onRun) =>
+      runScenarioFuzzAsync({ ...common, runs: o.scenarios, commands: 0, onRun }),
     );
   }
   if (o.sequences) {
-    phase(`Command sequences (seed ${o.seed}, up to ${o.commands} commands each):`, o.runs, (onRun) =>
-      runFuzz({ ...common, runs: o.runs, commands: o.commands, onRun }),
+    await phase('sequences', `Command sequences (seed ${o.seed}, up to ${o.commands} commands each):`, o.runs, (onRun) =>
+      runFuzzAsync({ ...common, runs: o.runs, commands: o.commands, onRun, allowKnownDefects: true }),
     );
   }
   let sweepRuns = 0;
-  if (o.sweep > 0) {
+  if (o.sweep > 0 && !interrupted) {
     write(`Fault sweep (seed ${o.seed}, ${o.sweep} layouts per operation):\n`);
     let done = 0;
-    const total = o.sweep * 11;
-    const sw = faultSweep(o.seed, o.sweep, () => {
+    const total = o.sweep * SWEEP_OPS.length;
+    const sw = await faultSweepAsync(o.seed, o.sweep, stop, () => {
       done++;
-      if (tty && done % 5 === 0) write(`\r${progressLine(done, total)}`);
+      if (tty && done % 5 === 0) bar.write(`\r${progressLine(done, total)}`);
     });
-    if (tty) write('\r\x1b[K');
+    if (tty) bar.write('\r\x1b[K');
+    if (sw.interrupted) interrupted = true;
     sweepRuns = sw.faultRuns;
-    write(`  ${sw.scenarios} layouts, ${sw.faultRuns} runs with a failing preallocation${sw.failures.length ? ', FAILED' : ''}\n`);
+    coverage.merge(sw.coverage);
+    write(`  ${sw.scenarios} layouts, ${sw.faultRuns} runs with an injected failure${sw.failures.length ? ', FAILED' : ''}${sw.interrupted ? ' (interrupted)' : ''}\n`);
     for (const f of sw.failures.slice(0, 5)) {
-      failures.push(f);
+      failures.push({
+        phase: 'fault-sweep',
+        seed: o.seed,
+        path: null,
+        replay_path: null,
+        steps: [],
+        message: f,
+        regression_file: null,
+        regression_error: null,
+        replay_command: null,
+        reproduce_command: `vma-harness fuzz --seed ${o.seed} --runs 0 --scenarios 0 --sweep ${o.sweep}`,
+      });
       write(`${f}\n`);
     }
   }
 
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  write(`\nFuzz summary (${secs} s):\n`);
+  const elapsed = (Date.now() - t0) / 1000;
+  const report: FuzzJson = {
+    seed: o.seed,
+    requested: {
+      scenarios: o.scenariosPhase ? o.scenarios : 0,
+      sequences: o.sequences ? o.runs : 0,
+      max_commands: o.commands,
+      sweep_layouts: o.sweep,
+    },
+    runs,
+    commands,
+    checks,
+    fault_sweep_runs: sweepRuns,
+    merge_cases: Object.fromEntries(coverage.counts),
+    paths: Object.fromEntries(coverage.paths),
+    merge_cases_missing: coverage.missing(),
+    known_defects: known,
+    failures,
+    elapsed_s: Math.round(elapsed * 10) / 10,
+  };
+  write(`\nFuzz summary (${elapsed.toFixed(1)} s)${interrupted ? ', INTERRUPTED: partial counts' : ''}:\n`);
   write(`  runs: ${runs}   commands executed: ${commands}   invariant checks: ${checks}   fault-sweep runs: ${sweepRuns}\n`);
-  write(`  merge cases hit:\n`);
-  for (const [c, n] of coverage.counts) write(`    ${c.padEnd(30)} ${n}\n`);
+  write(`  merge cases and paths hit:\n`);
+  for (const [c, n] of coverage.rows()) write(`    ${c.padEnd(52)} ${n}\n`);
   const missing = coverage.missing();
-  if (missing.length) write(`  merge cases NOT reached: ${missing.join(', ')}\n`);
+  if (missing.length && !interrupted) write(`  merge cases and paths NOT reached: ${missing.join(', ')}\n`);
+  write(`  known v6.15 defects found: ${known.length}${known.length ? ` (${known.map((k) => k.id).join(', ')})` : ''}\n`);
   write(`  failures: ${failures.length}\n`);
-  for (const f of regressionFiles) write(`  regression written: ${f}\n`);
-  return { failures, regressionFiles, coverage };
+  for (const f of failures) {
+    if (f.regression_file) write(`  regression written: ${f.regression_file}\n`);
+  }
+  return { report, interrupted, exitCode: failures.length ? EXIT_FAILED : EXIT_OK };
 }
 
-export function fuzzMain(argv: readonly string[]): number {
-  const o = parseArgs(argv);
-  if (typeof o === 'string') {
-    process.stderr.write(`vma-harness fuzz: ${o}\n`);
-    return 2;
+interface FuzzCliOptions {
+  readonly runs: number;
+  readonly commands: number;
+  readonly seed: number;
+  readonly scenarios: number;
+  readonly sweep: number;
+  readonly path?: string;
+  readonly replayPath?: string;
+  readonly sequencesOnly?: boolean;
+  readonly scenariosOnly?: boolean;
+  readonly regressions?: string;
+  readonly json?: boolean;
+}
+
+const MAX_RUNS = 100_000_000;
+
+/** The `fuzz` command. */
+export function fuzzCommand(ctx: CliContext, setExit: ExitSetter): Command {
+  const d = DEFAULT_CAMPAIGN;
+  return defineCommand('fuzz', ctx)
+    .summary('property-based fuzzing of the port against the reference model')
+    .description(
+      'Property-based fuzzing of the port against the reference model, in three phases: (1) merge ' +
+        'scenarios, small prev/middle/next layouts around one merge decision; (2) command sequences, ' +
+        'random sequences of all the trace operations, fault injection included (fc.commands); (3) a fault ' +
+        'sweep, every operation with the Nth qualifying call of each injection point it reaches failing. ' +
+        'After every command the port must agree with the model and keep every invariant.\n\nA failure is ' +
+        'shrunk, printed with its seed, path, steps and layout diagrams and the command that reproduces it, ' +
+        'and written as a vma-trace/1 regression trace that `vma-harness replay` (and npm test) replays. ' +
+        'A finding recognised as a known v6.15 defect is reported with its reproducer and does not fail ' +
+        'the campaign.',
+    )
+    .addOption(new Option('--runs <N>', 'command sequences to run (phase 2)').default(d.runs).argParser(intInRange(0, MAX_RUNS)))
+    .addOption(new Option('--commands <M>', 'largest number of commands in one sequence').default(d.commands).argParser(intInRange(1, 10000)))
+    .addOption(new Option('--seed <S>', `the campaign's seed, 0 to ${MAX_SEED}; the same seed and options give the same campaign`).default(d.seed).argParser(intInRange(0, MAX_SEED)))
+    .addOption(new Option('--scenarios <K>', 'merge scenarios to run (phase 1)').default(d.scenarios).argParser(intInRange(0, MAX_RUNS)))
+    .addOption(new Option('--sweep <K>', 'random layouts per operation in the fault sweep (phase 3; 0 skips it)').default(d.sweep).argParser(intInRange(0, 100000)))
+    .addOption(
+      new Option('--path <P>', 'start from one failing case: the fast-check path a failure printed (give its --seed and phase option too, as its reproduce line does)').argParser(fcPath),
+    )
+    .addOption(
+      new Option('--replay-path <R>', "with --path and --sequences-only: fc.commands' replay path a failure printed, to replay the exact command sequence").argParser(fcReplayPath),
+    )
+    .addOption(new Option('--sequences-only', 'run only the command sequences (phase 2)').conflicts(['scenariosOnly']))
+    .addOption(new Option('--scenarios-only', 'run only the merge scenarios (phase 1)').conflicts(['sequencesOnly']))
+    .addOption(
+      new Option('--regressions <DIR>', 'where failing cases are written as regression traces (created if missing; checked before the campaign starts)')
+        .default(d.regressionDir, 'fixtures/regressions of this package')
+        .argParser(nonEmpty),
+    )
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExit status: 0 no failure; 1 a failure (shrunk, printed, saved); 2 bad options or an\n' +
+        'unusable --regressions directory; 130 interrupted (Ctrl-C; a partial summary is printed).\n' +
+        '\nExamples:\n' +
+        '  vma-harness fuzz --runs 2000 --scenarios 2000 --sweep 10 --seed 7\n' +
+        '  vma-harness fuzz --json --runs 500 --scenarios 500 --sweep 0 | jq .fuzz.merge_cases\n' +
+        '  vma-harness fuzz --sequences-only --commands 80 --seed 5 --path "12:3" --replay-path "AAB:C"',
+    )
+    .action(async (opts: FuzzCliOptions, cmd: Command) => {
+      const usage = (msg: string): void => {
+        cmd.error(msg, { exitCode: EXIT_BAD_INPUT, code: 'vma-harness.usage' });
+      };
+      if (opts.replayPath !== undefined && opts.path === undefined) usage('--replay-path needs --path (the path of the same failure)');
+      if (opts.replayPath !== undefined && !opts.sequencesOnly) usage('--replay-path replays a command sequence: add --sequences-only');
+      if (opts.path !== undefined && !opts.sequencesOnly && !opts.scenariosOnly) {
+        usage('--path names a case of one phase: add --sequences-only or --scenarios-only (as the reproduce line printed)');
+      }
+      const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+      if (opts.sequencesOnly && given('scenarios')) usage('--scenarios has no effect with --sequences-only');
+      if (opts.scenariosOnly && (given('runs') || given('commands'))) usage('--runs and --commands have no effect with --scenarios-only');
+      if ((opts.sequencesOnly || opts.scenariosOnly) && given('sweep')) usage('--sweep has no effect with --sequences-only or --scenarios-only');
+
+      const regressionDir = given('regressions') && opts.regressions !== undefined
+        ? (isAbsolute(opts.regressions) ? opts.regressions : resolve(ctx.cwd, opts.regressions))
+        : d.regressionDir;
+      const o: FuzzCampaignOptions = {
+        runs: opts.runs,
+        commands: opts.commands,
+        seed: opts.seed,
+        scenarios: opts.scenarios,
+        sweep: opts.sequencesOnly || opts.scenariosOnly ? 0 : opts.sweep,
+        path: opts.path,
+        replayPath: opts.replayPath,
+        sequences: opts.scenariosOnly !== true,
+        scenariosPhase: opts.sequencesOnly !== true,
+        regressionDir,
+      };
+      setExit(await fuzzMain(o, opts.json === true, ctx));
+    });
+}
+
+/** Check the regression directory, run the campaign and print its report; returns the exit status. */
+export async function fuzzMain(o: FuzzCampaignOptions, json: boolean, ctx: CliContext): Promise<number> {
+  const dirProblem = checkRegressionDir(o.regressionDir);
+  if (dirProblem !== null) {
+    ctx.err.write(`vma-harness fuzz: ${dirProblem} (choose another with --regressions DIR)\n`);
+    return EXIT_BAD_INPUT;
   }
-  const s = runCampaign(o, (t) => void process.stdout.write(t), Boolean(process.stdout.isTTY));
-  return s.failures.length ? 1 : 0;
+  let outcome: CampaignOutcome;
+  try {
+    outcome = await runCampaign(o, ctx, ctx.out, json);
+  } catch (err) {
+    if (err instanceof FuzzRunError) {
+      ctx.err.write(`vma-harness fuzz: cannot replay this case: ${err.message.replace(/^Unable to replay, got (?:wrong|invalid) path=/, '--path does not lead to a case of this campaign: ')}\n` +
+        '  (use the --seed, --commands and phase option printed with the failure)\n');
+      return EXIT_BAD_INPUT;
+    }
+    throw err;
+  }
+  const exitCode = outcome.interrupted ? EXIT_INTERRUPTED : outcome.exitCode;
+  if (json) ctx.out.write(`${JSON.stringify(reportJson('fuzz', exitCode, outcome.interrupted, { fuzz: outcome.report }), null, 2)}\n`);
+  return exitCode;
 }

@@ -8,12 +8,17 @@
  *   port           AAAA..BBBBBCCC......
  *   model          AAAA..BBBBBBBB......
  *   merge_new         <-->
+ *
+ * A stretch of more than 32 unmapped pages (a stack mapped far above the
+ * window) is folded into one '~' column.
  */
 
 import type { TraceStep, VmaRow } from '../trace/types';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const PAGE = 4096;
+/* Unmapped stretches longer than this many pages are folded. */
+const FOLD = 32;
 
 /** The range a step works on, if it has one. */
 export function stepRange(step: TraceStep, rows: readonly VmaRow[]): [number, number] | null {
@@ -66,25 +71,41 @@ export function drawLayouts(lines: readonly DiagramLine[], range: [number, numbe
   const ids = [...new Set(all.map((r) => r[0]))].sort((a, b) => a - b);
   const letter = (id: number): string => LETTERS[ids.indexOf(id) % LETTERS.length];
 
-  const out: string[] = [];
-  let ruler = '';
-  for (let i = 0; i < width; i++) ruler += (i % 16).toString(16);
-  out.push(`${`0x${lo.toString(16)}`.padEnd(14)} ${ruler}`);
-  for (const l of lines) {
+  const grid: string[][] = lines.map((l) => {
     const cells = new Array<string>(width).fill('.');
     for (const r of l.rows) {
       const s = (parseInt(r[1], 16) - lo) / PAGE;
       const e = (parseInt(r[2], 16) - lo) / PAGE;
       for (let i = Math.max(0, s); i < Math.min(width, e); i++) cells[i] = cells[i] === '.' ? letter(r[0]) : '#';
     }
-    out.push(`${l.label.padEnd(14)} ${cells.join('')}`);
-  }
+    return cells;
+  });
+  const marks = new Array<string>(width).fill(' ');
   if (range) {
-    const s = Math.floor((range[0] - lo) / PAGE);
+    const s = Math.max(0, Math.floor((range[0] - lo) / PAGE));
     const e = Math.ceil((range[1] - lo) / PAGE);
-    const mark = e - s <= 1 ? '^' : `<${'-'.repeat(Math.max(0, e - s - 2))}>`;
-    out.push(`${rangeLabel.padEnd(14)} ${' '.repeat(Math.max(0, s))}${mark}`);
+    if (e - s <= 1) marks[s] = '^';
+    else for (let i = s; i < e && i < width; i++) marks[i] = i === s ? '<' : i === e - 1 ? '>' : '-';
   }
+  /* Long stretches of unmapped pages (a stack far above the window) fold into one '~' column. */
+  const keep: (number | null)[] = [];
+  for (let i = 0; i < width; ) {
+    let j = i;
+    while (j < width && marks[j] === ' ' && grid.every((c) => c[j] === '.')) j++;
+    if (j - i > FOLD) {
+      keep.push(null);
+      i = j;
+    } else {
+      for (let k = i; k < Math.max(j, i + 1); k++) keep.push(k);
+      i = Math.max(j, i + 1);
+    }
+  }
+  const column = (row: readonly string[], fold: string): string => keep.map((k) => (k === null ? fold : row[k])).join('');
+
+  const out: string[] = [];
+  out.push(`${`0x${lo.toString(16)}`.padEnd(14)} ${column([...Array(width).keys()].map((i) => (i % 16).toString(16)), '~')}`);
+  lines.forEach((l, n) => out.push(`${l.label.padEnd(14)} ${column(grid[n], '~')}`));
+  if (range) out.push(`${rangeLabel.padEnd(14)} ${column(marks, ' ').trimEnd()}`);
   const legend = ids.map((id) => `${letter(id)}=vma#${id}`).join(' ');
   out.push(`${''.padEnd(14)} ${legend}`);
   return out.join('\n');

@@ -23,8 +23,11 @@ import { TraceWorld } from '../trace/world';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, snapshotVmas } from './invariants';
-import { VmaModel } from './model';
+import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas } from './invariants';
+import { VmaModel, type ValidateOptions } from './model';
+import { KNOWN_DEFECT_PATHS } from './model/validate';
+import { recogniseKnownDefect } from './defects';
+import type { KnownDefect } from '../known_defects';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
 
@@ -34,6 +37,8 @@ export class FuzzStats {
   commands = 0;
   /** Individual checks made (fields compared plus invariants). */
   checks = 0;
+  /** Commands that reached a known v6.15 defect (only a probe lets them run). */
+  defectsReached = 0;
   readonly coverage = new MergeCoverage();
 }
 
@@ -68,10 +73,26 @@ function describeFailure(
 /*
  * Invariant families checked after every command: agreement with the model
  * (layout, values, identities, refcounts, write marks, frees, anon marks,
- * warnings), tree shape, refcount of reachable VMAs, detached frees, no
- * leak, write-locking of changed VMAs, validate_mm(), map_count, no WARN.
+ * the mm's page counters, warnings), tree shape, refcount of reachable
+ * VMAs, detached frees, no leak, write-locking of changed VMAs,
+ * validate_mm(), map_count, no WARN, no maple-tree check (misuse of a maple
+ * state), and after a merge's abort path the iterator's position.
  */
-export const INVARIANT_FAMILIES = 9;
+export const INVARIANT_FAMILIES = 11;
+
+/*
+ * A merge that failed on vma_merge_existing_range()'s abort path must leave
+ * the trace's iterator on the VMA being modified, so that the next VMA it
+ * yields is the one after it (in the model's layout after the step).
+ */
+function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): string | null {
+  if (!model.paths.includes('err:vma_merge_existing_range:abort')) return null;
+  if (!('start' in step) || !('vma' in step)) return null;
+  const middle = model.containing(step.start);
+  if (!middle) return null;
+  const next = model.after(middle.end);
+  return checkIteratorAfterAbort(w.vmi, next === null ? null : next.id);
+}
 
 /** The port under test, with the steps it has run. */
 export class FuzzSystem {
@@ -87,7 +108,8 @@ export class FuzzSystem {
     const w = this.world;
     w.endStep();
     const before = snapshotVmas();
-    const rowsBefore = w.vmaRows();
+    /* The layout before this command is what the previous one left (for diagrams). */
+    const rowsBefore = this.lastExpect?.vmas ?? [];
     const index = this.steps.length;
     this.steps.push(step);
 
@@ -102,7 +124,11 @@ export class FuzzSystem {
     }
     this.lastExpect = actual;
     const expected = model.apply(step);
+    this.stats.coverage.recordPaths(model.paths);
+    if (model.paths.some((p) => KNOWN_DEFECT_PATHS.includes(p))) this.stats.defectsReached++;
     const violations = checkInvariants(w.mm, before, actual);
+    const iter = iteratorAfterAbort(step, model, w);
+    if (iter) violations.push(iter);
     const mismatch = compareExpect(expected, actual);
     if (mismatch) {
       /* Say whether the memory differs page by page, or only its cut into VMAs. */
@@ -142,6 +168,8 @@ interface FuzzReal {
 }
 interface FuzzModelState {
   readonly model: VmaModel;
+  /** How steps are validated (whether known v6.15 defects may be reached). */
+  readonly validate: ValidateOptions;
 }
 
 /** One fast-check command: an intent resolved against the model when it runs. */
@@ -151,11 +179,11 @@ export class OpCommand implements fc.Command<FuzzModelState, FuzzReal> {
   constructor(readonly intent: Intent) {}
 
   check(m: Readonly<FuzzModelState>): boolean {
-    return resolveIntent(this.intent, m.model) !== null;
+    return resolveIntent(this.intent, m.model, m.validate) !== null;
   }
 
   run(m: FuzzModelState, r: FuzzReal): void {
-    const step = resolveIntent(this.intent, m.model);
+    const step = resolveIntent(this.intent, m.model, m.validate);
     if (step === null) throw new Error('command no longer applies');
     this.resolved = step;
     r.sys.run(step, m.model);
@@ -178,6 +206,20 @@ export interface FuzzOptions {
   readonly regressionDir: string | null;
   /** Called after each run. */
   readonly onRun?: (stats: FuzzStats) => void;
+  /** Lets an asynchronous campaign stop early (Ctrl-C); see runFuzzAsync(). */
+  readonly stop?: FuzzStop;
+  /** Let commands reach the known v6.15 defects (the probe that must find them). */
+  readonly allowKnownDefects?: boolean;
+  /** Shrink a failure (default); off, the first failing sequence is reported as found. */
+  readonly shrink?: boolean;
+}
+
+/** How an asynchronous campaign learns that it should stop. */
+export interface FuzzStop {
+  /** True once a stop has been asked for. */
+  readonly requested: boolean;
+  /** Called before each run: a chance to let pending events (signals) in. */
+  pause(): Promise<void>;
 }
 
 export interface FuzzFailureReport {
@@ -188,12 +230,47 @@ export interface FuzzFailureReport {
   readonly message: string;
   /** The regression trace written, if any. */
   readonly regressionFile: string | null;
+  /** Why the regression trace could not be written (the message then holds the trace itself). */
+  readonly regressionError: string | null;
   readonly trace: Trace;
+  /** fc.commands' replay path (command sequences only). */
+  readonly replayPath: string | null;
+  /** The command line that re-runs the failing case. */
+  readonly reproduce: string;
+  /** The known v6.15 defect the failure is, if it is one (see known_defects.ts). */
+  readonly known: KnownDefect | null;
 }
 
 export interface FuzzResult {
   readonly stats: FuzzStats;
+  /** A failure that is not a known v6.15 defect (the campaign fails). */
   readonly failure: FuzzFailureReport | null;
+  /** Findings recognised as known v6.15 defects (the campaign still passes). */
+  readonly known: FuzzFailureReport[];
+  /** The campaign stopped early (FuzzOptions.stop). */
+  readonly interrupted: boolean;
+}
+
+type SequenceArg = Iterable<fc.Command<FuzzModelState, FuzzReal>>;
+
+/* The arbitrary of command sequences. */
+function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<SequenceArg> {
+  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
+  return fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath });
+}
+
+/* One run of the command-sequence property. */
+function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void, validate: ValidateOptions = {}): (cmds: SequenceArg) => void {
+  return (cmds) => {
+    const sys = new FuzzSystem(stats);
+    try {
+      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
+    } finally {
+      sys.dispose();
+      stats.runs++;
+      onRun?.(stats);
+    }
+  };
 }
 
 /** The fast-check property over command sequences. */
@@ -202,25 +279,28 @@ export function fuzzProperty(
   commands: number,
   onRun?: (stats: FuzzStats) => void,
   replayPath?: string,
-): fc.IPropertyWithHooks<[Iterable<fc.Command<FuzzModelState, FuzzReal>>]> {
-  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
-  return fc.property(fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath }), (cmds) => {
-    const sys = new FuzzSystem(stats);
-    try {
-      fc.modelRun(() => ({ model: { model: new VmaModel() }, real: { sys } }), cmds);
-    } finally {
-      sys.dispose();
-      stats.runs++;
-      onRun?.(stats);
-    }
+  validate: ValidateOptions = {},
+): fc.IPropertyWithHooks<[SequenceArg]> {
+  return fc.property(sequenceArbitrary(commands, replayPath), sequenceBody(stats, onRun, validate));
+}
+
+/* The same run, asynchronous: it first lets @p stop in, and ends the campaign when asked. */
+function stoppable<T>(arb: fc.Arbitrary<T>, body: (v: T) => void, stop: FuzzStop): fc.IAsyncPropertyWithHooks<[T]> {
+  return fc.asyncProperty(arb, async (v: T) => {
+    await stop.pause();
+    if (stop.requested) throw new fc.PreconditionFailure(true);
+    body(v);
   });
 }
 
 /** Re-run a (shrunk) command sequence to collect its steps and the failure. */
-function replayCommands(cmds: Iterable<fc.Command<FuzzModelState, FuzzReal>>): { steps: TraceStep[]; error: unknown } {
+function replayCommands(
+  cmds: Iterable<fc.Command<FuzzModelState, FuzzReal>>,
+  validate: ValidateOptions,
+): { steps: TraceStep[]; error: unknown } {
   const stats = new FuzzStats();
   const sys = new FuzzSystem(stats);
-  const state: FuzzModelState = { model: new VmaModel() };
+  const state: FuzzModelState = { model: new VmaModel(), validate };
   let error: unknown = null;
   try {
     for (const c of cmds) {
@@ -246,23 +326,90 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
 }
 
 /** Run a campaign: `runs` sequences of up to `commands` commands. */
+/**
+ * Run a campaign: `runs` sequences of up to `commands` commands.  With
+ * allowKnownDefects, commands may reach the known v6.15 defects: the first
+ * finding that is one of them is reported as known (shrunk, with its
+ * reproducer), and the rest of the campaign runs with such commands held
+ * back (seed + 1), so that anything else still fails it.
+ */
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fuzzProperty(stats, opts.commands, opts.onRun, opts.replayPath);
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  const phase = (o: FuzzOptions, validate: ValidateOptions): SequencePhase => {
+    const prop = fuzzProperty(stats, o.commands, o.onRun, o.replayPath, validate);
+    return sequenceResult(explainRunnerErrors(() => fc.check(prop, checkParams(o))), o, validate, false);
+  };
+  const first = phase(opts, { allowKnownDefects: opts.allowKnownDefects });
+  if (!first.failure?.known) return { stats, failure: first.failure, known: [], interrupted: false };
+  const rest = restOf(opts, first.runs);
+  const second = rest.runs > 0 ? phase(rest, {}) : null;
+  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: false };
+}
+
+/** runFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const phase = async (o: FuzzOptions, validate: ValidateOptions): Promise<SequencePhase> => {
+    const prop = stoppable(sequenceArbitrary(o.commands, o.replayPath), sequenceBody(stats, o.onRun, validate), opts.stop);
+    const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(o)));
+    return sequenceResult(details, o, validate, opts.stop.requested);
+  };
+  const first = await phase(opts, { allowKnownDefects: opts.allowKnownDefects });
+  if (!first.failure?.known || opts.stop.requested) {
+    return { stats, failure: first.failure?.known ? null : first.failure, known: first.failure?.known ? [first.failure] : [], interrupted: opts.stop.requested };
+  }
+  const rest = restOf(opts, first.runs);
+  const second = rest.runs > 0 ? await phase(rest, {}) : null;
+  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: opts.stop.requested };
+}
+
+/* The campaign left after a known defect was found in the first `done` runs. */
+function restOf(opts: FuzzOptions, done: number): FuzzOptions {
+  return { ...opts, runs: opts.runs - done, seed: opts.seed + 1, path: undefined, replayPath: undefined, allowKnownDefects: false };
+}
+
+function checkParams<T>(opts: FuzzOptions): fc.Parameters<T> {
+  return { numRuns: opts.runs, seed: opts.seed, path: opts.path, endOnFailure: opts.shrink === false };
+}
+
+/** One fc.check of the sequences: its failure, if any, and the runs it made. */
+interface SequencePhase {
+  readonly failure: FuzzFailureReport | null;
+  readonly runs: number;
+}
+
+/* Turn fast-check's verdict on command sequences into a phase result. */
+function sequenceResult(details: fc.RunDetails<[SequenceArg]>, opts: FuzzOptions, validate: ValidateOptions, interrupted: boolean): SequencePhase {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { failure: null, runs: details.numRuns };
+  }
   const [cmds] = details.counterexample;
-  const { steps, error } = replayCommands(cmds);
+  const { steps, error } = replayCommands(cmds, validate);
   /* fc.commands prints its own replay path in the counterexample. */
   const rp = /replayPath=("(?:[^"\\]|\\.)*")/.exec(String(cmds));
   const replayPath = rp ? (JSON.parse(rp[1]) as string) : undefined;
-  return { stats, failure: reportFailure('fuzz', details, steps, error, opts, replayPath) };
+  return { failure: reportFailure('fuzz', details, steps, error, opts, replayPath), runs: details.numRuns };
 }
 
 /** Run `runs` merge scenarios (see scenarios.ts). */
 export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const prop = fc.property(mergeScenarioArbitrary(), (sc: MergeScenario) => {
+  const prop = fc.property(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun));
+  return scenarioResult(stats, explainRunnerErrors(() => fc.check(prop, checkParams(opts))), opts, false);
+}
+
+/** runScenarioFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
+export async function runScenarioFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
+  const stats = new FuzzStats();
+  const prop = stoppable(mergeScenarioArbitrary(), scenarioBody(stats, opts.onRun), opts.stop);
+  const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(opts)));
+  return scenarioResult(stats, details, opts, opts.stop.requested);
+}
+
+/* One run of the merge-scenario property. */
+function scenarioBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (sc: MergeScenario) => void {
+  return (sc) => {
     const sys = new FuzzSystem(stats);
     const model = new VmaModel();
     try {
@@ -270,14 +417,55 @@ export function runScenarioFuzz(opts: FuzzOptions): FuzzResult {
     } finally {
       sys.dispose();
       stats.runs++;
-      opts.onRun?.(stats);
+      onRun?.(stats);
     }
-  });
-  const details = fc.check(prop, { numRuns: opts.runs, seed: opts.seed, path: opts.path });
-  if (!details.failed || !details.counterexample) return { stats, failure: null };
+  };
+}
+
+function scenarioResult(stats: FuzzStats, details: fc.RunDetails<[MergeScenario]>, opts: FuzzOptions, interrupted: boolean): FuzzResult {
+  if (!details.failed || !details.counterexample) {
+    rethrowRunnerError(details, interrupted);
+    return { stats, failure: null, known: [], interrupted };
+  }
   const steps = scenarioSteps(details.counterexample[0]);
   const { error } = replaySteps(steps);
-  return { stats, failure: reportFailure('scenario', details, steps, error, opts) };
+  return { stats, failure: reportFailure('scenario', details, steps, error, opts), known: [], interrupted };
+}
+
+/** fast-check could not run the campaign at all (a --path that leads nowhere, say). */
+export class FuzzRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuzzRunError';
+  }
+}
+
+/* fast-check throws when a replay path leads nowhere: say so as a FuzzRunError. */
+function asRunError(err: unknown): unknown {
+  return err instanceof Error && /^Unable to replay/.test(err.message) ? new FuzzRunError(err.message) : err;
+}
+
+function explainRunnerErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+async function explainRunnerErrorsAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+/* A failed run without a counterexample is fast-check's own error, unless we interrupted it. */
+function rethrowRunnerError(details: { readonly failed: boolean; readonly errorInstance?: unknown; readonly numSkips: number }, interrupted: boolean): void {
+  if (!details.failed || interrupted) return;
+  const e = details.errorInstance;
+  throw new FuzzRunError(e instanceof Error ? e.message : `fast-check could not run the property (${details.numSkips} skipped runs)`);
 }
 
 /* Run steps on a fresh port and model, returning the failure (if any). */
@@ -314,28 +502,43 @@ function reportFailure(
     .update(steps.map((st) => formatStep({ ...st, expect: undefined })).join('\n'))
     .digest('hex')
     .slice(0, 8);
-  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}`;
-  const trace = regressionTrace(name, steps);
-  let regressionFile: string | null = null;
-  if (opts.regressionDir !== null) {
-    mkdirSync(opts.regressionDir, { recursive: true });
-    regressionFile = join(opts.regressionDir, `${name}.json`);
-    writeFileSync(regressionFile, formatTrace(trace));
-  }
   const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
+  /* A failure on a maple-state misuse says so in the regression's name. */
+  const maple = why.includes(MAPLE_CHECKS_FIRED) ? '-maple-misuse' : '';
+  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}${maple}`;
+  const trace = regressionTrace(name, steps);
+  /* A known v6.15 defect is reported with its reproducer, not saved as a regression the port must pass. */
+  const known = recogniseKnownDefect(steps, error instanceof FuzzFailure ? error : null);
+  let regressionFile: string | null = null;
+  let regressionError: string | null = null;
+  if (opts.regressionDir !== null && !known) {
+    const file = join(opts.regressionDir, `${name}.json`);
+    try {
+      mkdirSync(opts.regressionDir, { recursive: true });
+      writeFileSync(file, formatTrace(trace));
+      regressionFile = file;
+    } catch (err) {
+      /* The report must not be lost: it says why, and carries the trace itself. */
+      regressionError = `could not write the regression trace ${file}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
   const path = details.counterexamplePath ?? '';
+  const reproduce =
+    kind === 'fuzz'
+      ? `vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
+        (replayPath ? ` --replay-path "${replayPath}"` : '')
+      : `vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`;
   const message = [
+    known ? `known v6.15 defect ${known.id}: ${known.summary} (upstream fix: ${known.fix})` : '',
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
     `shrunk to ${steps.length} steps:`,
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
     why,
     regressionFile ? `regression trace written to ${regressionFile} (replay: vma-harness replay ${regressionFile})` : '',
-    kind === 'fuzz'
-      ? `reproduce: vma-harness fuzz --sequences-only --commands ${opts.commands} --seed ${details.seed} --path "${path}"` +
-        (replayPath ? ` --replay-path "${replayPath}"` : '')
-      : `reproduce: vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`,
+    regressionError ? `${regressionError}\nthe regression trace, to save by hand:\n${formatTrace(trace)}` : '',
+    `reproduce: ${reproduce}`,
   ]
     .filter(Boolean)
     .join('\n');
-  return { seed: details.seed, path, steps, message, regressionFile, trace };
+  return { seed: details.seed, path, steps, message, regressionFile, regressionError, trace, replayPath: replayPath ?? null, reproduce, known };
 }

@@ -9,7 +9,9 @@
  *
  * The choices lean towards what makes merges interesting: ranges next to
  * existing VMAs, page offsets that continue a neighbour's, a neighbour's
- * flags, shared anon_vmas.
+ * flags, shared anon_vmas.  The operations beyond the fifteen merge-era ones
+ * (brk, the gap search, stacks, the vma_modify family, queries, vm_munmap,
+ * fault injection) are resolved in intents_ext.ts.
  */
 
 import fc from 'fast-check';
@@ -31,7 +33,9 @@ import {
   VM_WRITE,
 } from '../vma_internal/constants';
 import type { AnonId, ChainLength, FileId, TraceOpName, TraceStep, VmOpsKind } from '../trace/types';
-import type { Seg, VmaModel } from './model';
+import type { Seg, ValidateOptions, VmaModel } from './model';
+import { STACK_GUARD_GAP } from './model/growth';
+import { resolveExt, type Window } from './intents_ext';
 
 /** Start of the address window the fuzzer works in (as in the oracle traces). */
 export const FUZZ_BASE = 0x100000;
@@ -55,6 +59,7 @@ export const FLAG_PALETTE: readonly bigint[] = [
   RW | VM_MIXEDMAP,
   RW | VM_GROWSDOWN,
   VM_READ | VM_EXEC | VM_MAYREAD,
+  RW | VM_GROWSDOWN | VM_LOCKED,
 ];
 
 /** The operations, with how often each is drawn. */
@@ -74,6 +79,17 @@ export const OP_WEIGHTS: readonly [TraceOpName, number][] = [
   ['set_ops', 3],
   ['merge_extend', 2],
   ['fail_prealloc', 2],
+  ['brk', 4],
+  ['vm_unmapped_area', 3],
+  ['expand_stack', 4],
+  ['modify_flags_uffd', 4],
+  ['modify_name', 3],
+  ['modify_policy', 3],
+  ['find_mergeable_anon_vma', 2],
+  ['vm_munmap', 3],
+  ['take_all_locks', 1],
+  ['inject', 4],
+  ['set_max_map_count', 2],
 ];
 
 export interface Intent {
@@ -101,6 +117,9 @@ export function intentArbitrary(): fc.Arbitrary<Intent> {
 const P = PAGE_SIZE;
 const pageAddr = (n: number): number => FUZZ_BASE + (n % FUZZ_PAGES) * P;
 const WINDOW_END = FUZZ_BASE + FUZZ_PAGES * P;
+/** Where stacks go: a guard gap and four pages above the window, so that expand_stack can reach its guard gap's edge. */
+export const STACK_AREA = WINDOW_END + STACK_GUARD_GAP + 4 * P;
+const WINDOW: Window = { base: FUZZ_BASE, end: WINDOW_END, stackArea: STACK_AREA };
 
 /* The free gap a page falls in (or the one after the VMA it falls in). */
 function gapAt(model: VmaModel, addr: number): [number, number] | null {
@@ -146,9 +165,9 @@ function pgoffFor(i: Intent, start: number, end: number, prev: Seg | null, next:
 }
 
 /** Turn an intent into a concrete step for the model's current state, or null. */
-export function resolveIntent(i: Intent, model: VmaModel): TraceStep | null {
+export function resolveIntent(i: Intent, model: VmaModel, opts?: ValidateOptions): TraceStep | null {
   const step = resolve(i, model);
-  if (step === null || model.validate(step) !== null) return null;
+  if (step === null || model.validate(step, opts) !== null) return null;
   return step;
 }
 
@@ -178,6 +197,8 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
       const end = start + len * P;
       const prev = model.before(start);
       const next = model.after(end);
+      /* The harness helper needs a VMA below the range if one lies above (TRACE_FORMAT.md). */
+      if (!prev && next) return null;
       return {
         op: 'merge_new',
         start,
@@ -255,9 +276,22 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
       return { op: 'munmap', start, len };
     }
     case 'mmap': {
+      /* With anon_vma_clone() about to fail, fill a hole exactly so that prev and next would both merge. */
+      const armed = model.faults.armedAt('anon_vma_clone');
+      if (armed && i.b % 2 === 0) {
+        const holes = model.segs.filter((s, k) => k + 1 < model.segs.length && s.end < model.segs[k + 1].start);
+        if (holes.length) {
+          const prev = holes[i.c % holes.length];
+          const next = model.segs[model.segs.indexOf(prev) + 1];
+          return { op: 'mmap', addr: prev.end, len: next.start - prev.end, flags: prev.flags, pgoff: prev.pgoff + vmaPages(prev), file: prev.file };
+        }
+      }
       const v = pickVma(model, i.a);
-      const addr = v && i.b % 2 ? v.start + (i.c % vmaPages(v)) * P : pageAddr(i.c);
-      const len = Math.min(1 + (i.d % 6), (WINDOW_END - addr) / P) * P;
+      const flags = FLAG_PALETTE[i.flags % FLAG_PALETTE.length];
+      /* A stack mostly goes to the stack area, far enough from the window for its guard gap. */
+      const stack = (flags & VM_GROWSDOWN) !== 0n && i.a % 4 !== 0;
+      const addr = stack ? STACK_AREA + (i.c % 12) * P : v && i.b % 2 ? v.start + (i.c % vmaPages(v)) * P : pageAddr(i.c);
+      const len = (stack ? 1 + (i.d % 4) : Math.min(1 + (i.d % 6), (WINDOW_END - addr) / P)) * P;
       if (len <= 0) return null;
       const prev = model.before(addr);
       const next = model.after(addr + len);
@@ -265,7 +299,7 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
         op: 'mmap',
         addr,
         len,
-        flags: flagsFor(i, prev),
+        flags: stack ? (prev && prev.flags & VM_GROWSDOWN && i.d % 3 ? prev.flags : flags) : flagsFor(i, prev),
         pgoff: pgoffFor(i, addr, addr + len, prev, next),
         file: i.a % 4 === 3 ? ((1 + (i.b % 4)) as FileId) : (prev?.file ?? null),
       };
@@ -312,6 +346,8 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
     }
     case 'fail_prealloc':
       /* Switch it on only briefly: most of these switch it off. */
-      return { op: 'fail_prealloc', value: model.failPrealloc ? i.a % 4 === 0 : i.a % 2 === 0 };
+      return { op: 'fail_prealloc', value: model.faults.failPrealloc ? i.a % 4 === 0 : i.a % 2 === 0 };
+    default:
+      return resolveExt(i.op, i, model, WINDOW);
   }
 }

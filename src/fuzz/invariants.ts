@@ -2,7 +2,8 @@
 /*
  * Checks made directly on the port after every fuzzed command, independent
  * of the model: the tree's shape, vm_refcnt and attached/detached state,
- * leaks, write-locking of changed VMAs, validate_mm(), and warnings.
+ * leaks, write-locking of changed VMAs, validate_mm(), warnings, and the
+ * maple-tree checks (misuse of a maple state included).
  *
  * The checks of the real VMA lock that the race explorer makes after every
  * atomic step are in invariants_lock.ts and exported from here too: this
@@ -11,10 +12,13 @@
 
 import { KernelBug, warn_summary } from '../vma_internal/bug';
 import { with_kconfig } from '../vma_internal/kconfig';
+import { maple_check_summary } from '../vma_internal/maple_state_check';
 import { vma_registry } from '../vma_internal/registry';
 import { UINT_MAX } from '../vma_internal/constants';
 import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
 import { validate_mm } from '../mm/vma';
+import { mas_find, type ma_state } from '../vma_internal/maple_tree';
+import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
 import { checkTree } from './invariants_tree';
 
@@ -39,6 +43,29 @@ export function snapshotVmas(): VmaSnapshot[] {
 }
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
+
+/** How a violation report starts when maple-tree checks fired during the command. */
+export const MAPLE_CHECKS_FIRED = 'maple-tree checks fired (a misuse of a maple state, or the tree\'s own debug checks):';
+
+/** The VMA the iterator would yield next, found on a copy of its maple state (the iterator does not move). */
+export function peekNextVma(vmi: vma_iterator): vm_area_struct | null {
+  const probe = Object.assign(Object.create(Object.getPrototypeOf(vmi.mas) as object) as ma_state<vm_area_struct>, vmi.mas);
+  return mas_find(probe, Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * After a merge gave up on its abort path, the iterator must be usable by
+ * a caller that goes on iterating (mlockall(), userfaultfd's release): it
+ * must yield the VMA after the one being modified.  @expectedNext is that
+ * VMA's id (or null); returns a violation or null.
+ */
+export function checkIteratorAfterAbort(vmi: vma_iterator, expectedNext: number | null): string | null {
+  const next = peekNextVma(vmi);
+  const got = next === null ? null : next.__id;
+  if (got === expectedNext) return null;
+  const name = (id: number | null): string => (id === null ? 'nothing' : `vma#${id}`);
+  return `after the merge's abort path the iterator yields ${name(got)}, not ${name(expectedNext)} (the VMA after the one being modified)`;
+}
 
 /**
  * The invariants after a command; returns one message per violation.
@@ -81,6 +108,10 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
 
   const warnings = warn_summary();
   if (warnings) errs.push(`WARN-class checks fired:\n${warnings}`);
+
+  /* Maple-tree checks: counted apart from the warnings, failing all the same. */
+  const maple = maple_check_summary();
+  if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
   return errs;
 }
 

@@ -11,14 +11,56 @@
  */
 
 import fc from 'fast-check';
-import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_IO, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE } from '../vma_internal/constants';
-import type { AnonId, ChainLength, FileId, TraceStep, VmOpsKind } from '../trace/types';
+import {
+  PAGE_SIZE,
+  VM_ACCOUNT,
+  VM_EXEC,
+  VM_IO,
+  VM_LOCKED,
+  VM_MAYEXEC,
+  VM_MAYREAD,
+  VM_MAYWRITE,
+  VM_READ,
+  VM_WRITE,
+} from '../vma_internal/constants';
+import { INJECT_POINTS, type AnonId, type ChainLength, type FileId, type InjectStep, type NameId, type TraceOpName, type TraceStep, type VmOpsKind } from '../trace/types';
 import { FUZZ_BASE } from './intents';
-import { VmaModel } from './model';
+import { VmaModel, type Seg } from './model';
+import { VM_DONTDUMP, VM_UFFD_MISSING, VM_UFFD_WP } from './model/validate';
 
 const P = PAGE_SIZE;
 const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
-const FLAGS = [F0, F0 | VM_EXEC, F0 | VM_IO, VM_READ | VM_MAYREAD | VM_MAYWRITE, F0 | VM_ACCOUNT];
+/* What brk gives its VMAs (with no flags from the caller). */
+const HEAP = F0 | VM_MAYEXEC | VM_ACCOUNT;
+const FLAGS = [
+  F0,
+  F0 | VM_EXEC,
+  F0 | VM_IO,
+  VM_READ | VM_MAYREAD | VM_MAYWRITE,
+  F0 | VM_ACCOUNT,
+  F0 | VM_UFFD_MISSING,
+  F0 | VM_DONTDUMP,
+  HEAP,
+];
+/* Operations a scenario ends with (index: MergeScenario.op). */
+const OP_COUNT = 14;
+
+/** Which values of MergeScenario.op end a scenario with each operation. */
+export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> = {
+  merge_existing: [0],
+  modify_flags: [1],
+  merge_new: [2, 3],
+  expand: [4],
+  merge_extend: [5],
+  copy_vma: [6],
+  mmap: [7],
+  munmap: [8],
+  split: [9],
+  modify_flags_uffd: [10],
+  modify_name: [11],
+  modify_policy: [12],
+  brk: [13],
+};
 
 interface VmaSpec {
   pages: number;
@@ -40,6 +82,28 @@ export interface MergeScenario {
   readonly x: number;
   readonly y: number;
   readonly failPrealloc: boolean;
+  /**
+   * A failure armed for the final operation (never with failPrealloc), or
+   * null: the `pick`th of the points the operation reaches, failing its
+   * `after`th call (both taken modulo what it reaches).
+   */
+  readonly inject: { readonly pick: number; readonly after: number } | null;
+}
+
+/* Arm one of the points the final step reaches (tried on a copy of the model), or null. */
+function armFor(model: VmaModel, step: TraceStep, inj: { pick: number; after: number }): InjectStep | null {
+  const trial = model.clone();
+  trial.faults.calls.clear();
+  try {
+    if (trial.validate(step) !== null) return null;
+    trial.apply(step);
+  } catch {
+    return null;
+  }
+  const reached = INJECT_POINTS.filter((p) => (trial.faults.calls.get(p) ?? 0) > 0);
+  if (!reached.length) return null;
+  const point = reached[inj.pick % reached.length];
+  return { op: 'inject', point, count: 1, after: inj.after % (trial.faults.calls.get(point) ?? 1) };
 }
 
 /* A value three times out of four, otherwise anything. */
@@ -69,6 +133,10 @@ const ANON_PATTERNS: readonly [number, number, number][] = [
   [1, 1, 1],
   [1, 0, 1],
   [2, 1, 0],
+  /* middle brings an anon_vma its neighbour lacks: a merge must clone it */
+  [0, 1, 1],
+  [0, 1, 2],
+  [1, 2, 0],
 ];
 
 function specs(
@@ -127,12 +195,16 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
         anon: fc.nat({ max: ANON_PATTERNS.length - 1 }),
       }),
       perturb: fc.array(perturbation, { maxLength: 3 }),
-      op: fc.nat({ max: 9 }),
+      op: fc.nat({ max: OP_COUNT - 1 }),
       x: fc.nat({ max: 7 }),
       y: fc.nat({ max: 7 }),
       failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+      inject: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 3 },
+        { arbitrary: fc.record({ pick: fc.nat({ max: 7 }), after: fc.nat({ max: 3 }) }), weight: 1 },
+      ),
     })
-    .map(({ base, perturb, ...rest }) => ({ ...rest, vmas: specs(base, perturb) }));
+    .map(({ base, perturb, inject, ...rest }) => ({ ...rest, inject: rest.failPrealloc ? null : inject, vmas: specs(base, perturb) }));
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
@@ -171,6 +243,11 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
     if (spec.file) push({ op: 'set_file', vma: id, file: spec.file as FileId });
   }
   if (sc.failPrealloc) push({ op: 'fail_prealloc', value: true });
+  /* The operation the scenario ends with (injection, if any, is armed right before it). */
+  let final: TraceStep | null = null;
+  const fin = (s: TraceStep): void => {
+    final = s;
+  };
 
   const [pr, mid, nx] = ranges;
   const idAt = (r: [number, number] | null): number | undefined => (r ? model.segs.find((s) => s.start === r[0])?.id : undefined);
@@ -189,7 +266,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const kind = sc.x % 4;
       const s = kind === 2 || kind === 3 ? mid[0] + Math.min(midPages - 1, 1) * P : mid[0];
       const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
-      push({ op: sc.op === 0 ? 'merge_existing' : 'modify_flags', vma: midId, start: s, end: Math.min(e, mid[1]), flags });
+      fin({ op: sc.op === 0 ? 'merge_existing' : 'modify_flags', vma: midId, start: s, end: Math.min(e, mid[1]), flags });
       break;
     }
     case 2:
@@ -198,10 +275,12 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const from = pr ? pr[1] : FUZZ_BASE + 4 * P;
       const to = nx ? nx[0] : from + 3 * P;
       if (mid && midId !== undefined) break;
+      /* The harness helper needs a VMA below the range if one lies above (TRACE_FORMAT.md). */
+      if (!pr && nx) break;
       if (to <= from) break;
       const len = sc.op === 2 ? (to - from) / P : 1 + (sc.x % ((to - from) / P));
       const start = sc.op === 2 || sc.y % 2 === 0 ? from : to - len * P;
-      push({
+      fin({
         op: 'merge_new',
         start,
         end: start + len * P,
@@ -218,7 +297,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const nextId = nextSeg?.id ?? null;
       const through = nextSeg && sc.x % 2 === 0;
       const end = through ? (nextSeg as { end: number }).end : nx ? nx[0] : mid[1] + P;
-      push({ op: 'expand', vma: midId, start: mid[0], end, pgoff: model.byId(midId)?.pgoff ?? 0, next: through || sc.y % 2 ? nextId : null });
+      fin({ op: 'expand', vma: midId, start: mid[0], end, pgoff: model.byId(midId)?.pgoff ?? 0, next: through || sc.y % 2 ? nextId : null });
       break;
     }
     case 5: {
@@ -228,7 +307,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (!seg) break;
       const after = model.after(seg.end);
       const delta = (after ? after.start : seg.end + 2 * P) - seg.end;
-      if (delta > 0) push({ op: 'merge_extend', vma: seg.id, delta });
+      if (delta > 0) fin({ op: 'merge_extend', vma: seg.id, delta });
       break;
     }
     case 6: {
@@ -239,7 +318,7 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const to = nx ? nx[0] : from + 2 * P;
       if (to <= from || !model.isFree(from, to)) break;
       const len = Math.min((to - from) / P, (src.end - src.start) / P);
-      push({ op: 'copy_vma', vma: src.id, addr: sc.y % 2 ? to - len * P : from, len: len * P, pgoff: sc.y % 3 ? from / P : src.pgoff });
+      fin({ op: 'copy_vma', vma: src.id, addr: sc.y % 2 ? to - len * P : from, len: len * P, pgoff: sc.y % 3 ? from / P : src.pgoff });
       break;
     }
     case 7:
@@ -247,10 +326,54 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       /* mmap over middle (or where it would be), or munmap part of it. */
       const base = mid ?? [pr ? pr[1] : FUZZ_BASE + 4 * P, (pr ? pr[1] : FUZZ_BASE + 4 * P) + P];
       if (sc.op === 7) {
-        push({ op: 'mmap', addr: base[0], len: base[1] - base[0], flags, pgoff: base[0] / P, file: (prevSeg?.file ?? null) as FileId | null });
+        fin({ op: 'mmap', addr: base[0], len: base[1] - base[0], flags, pgoff: base[0] / P, file: (prevSeg?.file ?? null) as FileId | null });
       } else {
-        push({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
+        fin({ op: 'munmap', start: base[0] + (sc.x % 2) * P, len: P });
       }
+      break;
+    }
+    case 10:
+    case 11:
+    case 12: {
+      /* The vma_modify family over middle: userfaultfd, madvise/anon name, mempolicy. */
+      if (midId === undefined || !mid) break;
+      const m = model.byId(midId) as Seg;
+      const kind = sc.x % 4;
+      const s = kind >= 2 ? mid[0] + Math.min(midPages - 1, 1) * P : mid[0];
+      const e = kind === 1 || kind === 3 ? Math.max(s + P, mid[1] - P) : mid[1];
+      const range = { vma: midId, start: s, end: Math.min(e, mid[1]) };
+      if (sc.op === 12) {
+        fin({ op: 'modify_policy', ...range });
+        break;
+      }
+      /* Take a neighbour's flags when they differ only in the bits the caller changes. */
+      const bits = sc.op === 10 ? VM_UFFD_MISSING | VM_UFFD_WP : VM_DONTDUMP;
+      const bit = sc.op === 10 ? VM_UFFD_MISSING : VM_DONTDUMP;
+      let like = [prevSeg, nextSeg].find((n) => n && n.flags !== m.flags && ((n.flags ^ m.flags) & ~bits) === 0n);
+      /* No neighbour differs by the bit yet: give one the bit first, so that the operation can merge with it. */
+      const twin = (sc.x % 2 ? nextSeg : prevSeg) ?? prevSeg ?? nextSeg;
+      if (!like && twin && twin.flags === m.flags && sc.y % 4 !== 0) {
+        const whole = { vma: twin.id, start: twin.start, end: twin.end, flags: twin.flags ^ bit };
+        if (push(sc.op === 10 ? { op: 'modify_flags_uffd', ...whole, give_up_on_oom: false } : { op: 'modify_name', ...whole, name: null })) like = twin;
+      }
+      const flags = sc.y % 4 !== 0 && like ? like.flags : m.flags ^ bit;
+      if (sc.op === 10) {
+        const whole = range.start === m.start && range.end === m.end;
+        fin({ op: 'modify_flags_uffd', ...range, flags, give_up_on_oom: whole && sc.y % 2 === 1 });
+      } else {
+        fin({ op: 'modify_name', ...range, flags, name: sc.y % 3 === 0 ? null : ((1 + (sc.y % 4)) as NameId) });
+      }
+      break;
+    }
+    case 13: {
+      /* brk grows the heap: prev (or middle) is the heap VMA, the break at its end. */
+      const heap = (sc.x % 2 ? (midId === undefined ? undefined : model.byId(midId)) : undefined) ?? prevSeg;
+      if (!heap) break;
+      const after = model.after(heap.end);
+      const room = ((after ? after.start : heap.end + 4 * P) - heap.end) / P - 1;
+      if (room < 1) break;
+      const brkFlags = [0n, 0n, VM_EXEC, VM_LOCKED][sc.y % 4];
+      fin({ op: 'brk', start_brk: heap.start, addr: heap.end, len: (1 + (sc.x % room)) * P, flags: brkFlags });
       break;
     }
     default: {
@@ -258,10 +381,15 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (midId === undefined || !mid || midPages < 2) break;
       if (push({ op: 'split', vma: midId, addr: mid[0] + P, new_below: sc.x % 2 === 0 })) {
         const low = model.segs.find((s) => s.start === mid[0]);
-        if (low) push({ op: 'merge_existing', vma: low.id, start: low.start, end: low.end, flags: low.flags });
+        if (low) fin({ op: 'merge_existing', vma: low.id, start: low.start, end: low.end, flags: low.flags });
       }
     }
   }
+  const last = final as TraceStep | null;
+  const armed = last && sc.inject ? armFor(model, last, sc.inject) : null;
+  if (armed) push(armed);
+  if (last) push(last);
   if (sc.failPrealloc) push({ op: 'fail_prealloc', value: false });
+  if (armed) push({ ...armed, count: 0, after: 0 });
   return steps;
 }

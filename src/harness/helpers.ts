@@ -17,6 +17,9 @@ import {
   warn_reset,
 } from '../vma_internal/bug';
 import {
+  maple_check_reset,
+} from '../vma_internal/maple_state_check';
+import {
   anon_vma,
   type mm_struct,
   type vm_area_struct,
@@ -50,6 +53,8 @@ import {
 } from '../vma_internal/vma_iter';
 import {
   current,
+  DEFAULT_MAX_MAP_COUNT,
+  set_sysctl_max_map_count,
 } from '../vma_internal/mm_stubs';
 import {
   VMA_MERGE_NOMERGE,
@@ -86,16 +91,18 @@ function check_vma_range(fn: string, start: unsigned_long, end: unsigned_long): 
   if (start >= end) throw new RangeError(`${fn}: empty range [${hex(start)}, ${hex(end)})`);
 }
 
-/** Allocate a VMA with the given range, offset and flags (detached). */
+/** Allocate a VMA with the given range, offset and flags (detached); NULL if allocation fails. */
 export function alloc_vma(
   mm: mm_struct,
   start: unsigned_long,
   end: unsigned_long,
   pgoff: pgoff_t,
   flags: vm_flags_t,
-): vm_area_struct {
+): vm_area_struct | null {
   check_vma_range('alloc_vma', start, end);
   const ret = vm_area_alloc(mm);
+
+  if (ret === null) return null;
 
   ret.vm_start = start;
   ret.vm_end = end;
@@ -122,6 +129,8 @@ export function alloc_and_link_vma(
   flags: vm_flags_t,
 ): vm_area_struct | null {
   const vma = alloc_vma(mm, start, end, pgoff, flags);
+
+  if (vma === null) return null;
 
   if (attach_vma(mm, vma)) {
     vm_area_free(vma);
@@ -261,14 +270,17 @@ export function vma_write_started(vma: vm_area_struct): boolean {
 export function dummy_close(_vma: vm_area_struct): void {}
 
 /**
- * Return the harness to its starting state: no warnings recorded, a fresh
- * allocation registry (ids from 1), no fault injection, clean dummy
- * anon_vma, and no mm for the current task.
+ * Return the harness to its starting state: no warnings or maple-tree
+ * checks recorded, a fresh allocation registry (ids from 1), every failure
+ * point off, the default max_map_count, clean dummy anon_vma, and no mm for
+ * the current task.
  */
 export function harness_reset(): void {
   warn_reset();
+  maple_check_reset();
   vma_registry.reset();
   fault_inject_reset();
+  set_sysctl_max_map_count(DEFAULT_MAX_MAP_COUNT);
   reset_dummy_anon_vma();
   current.mm = null;
   current.personality = 0;

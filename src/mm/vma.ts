@@ -12,8 +12,6 @@
  *    negative numbers;
  *  - goto-based error unwinding is written as nested blocks or early
  *    returns that run the same cleanup in the same order;
- *  - vm_area_alloc()/vm_area_dup() cannot fail in the harness (nor here), so
- *    the NULL checks after them are left out;
  *  - validate_mm() and the CONFIG_DEBUG_VM_MAPLE_TREE blocks run only when
  *    that option is switched on (kconfig), as they are compiled out of the
  *    harness.
@@ -29,6 +27,7 @@ import {
   EPERM,
   FIRST_USER_ADDRESS,
   GFP_KERNEL,
+  __GFP_NOFAIL,
   offset_in_page,
   PAGE_ALIGN,
   PAGE_MASK_ALIGN_DOWN,
@@ -36,7 +35,6 @@ import {
   PAGE_SIZE,
   PHYS_PFN,
   RLIMIT_STACK,
-  sysctl_max_map_count,
   TASK_SIZE,
   ULONG_MAX,
   USER_PGTABLES_CEILING,
@@ -108,13 +106,15 @@ import {
   mas_next,
   mas_set,
   mas_set_range,
-  mas_store_gfp,
   mt_dump,
   MT_FLAGS_LOCK_MASK,
   mt_init_flags,
   mt_on_stack,
   mt_validate,
 } from '../vma_internal/maple_tree';
+import {
+  mas_store_gfp,
+} from '../vma_internal/maple_store';
 import {
   vma_assert_write_locked,
   vma_mark_attached,
@@ -180,6 +180,7 @@ import {
   rlimit,
   security_vm_enough_memory_mm,
   stack_guard_gap,
+  sysctl_max_map_count,
   test_bit,
   ulong_gt,
   update_hiwater_rss,
@@ -664,6 +665,7 @@ export function __split_vma(vmi: vma_iterator, vma: vm_area_struct, addr: unsign
   }
 
   const neu = vm_area_dup(vma);
+  if (!neu) return -ENOMEM;
 
   if (new_below) {
     neu.vm_end = addr;
@@ -1735,6 +1737,7 @@ export function copy_vma(
     need_rmap_locks.value = new_vma.vm_pgoff <= vma.vm_pgoff;
   } else {
     new_vma = vm_area_dup(vma);
+    if (!new_vma) return null; /* out */
     vma_set_range(new_vma, addr, addr + len, pgoff);
     if (vma_dup_policy(vma, new_vma)) {
       /* out_free_vma */
@@ -2018,7 +2021,7 @@ function vms_abort_munmap_vmas(vms: vma_munmap_struct, mas_detach: ma_state<vm_a
 
   /* Reopening them is not possible (open and close are not symmetric). */
   mas_set_range(mas, vms.start, vms.end - 1);
-  mas_store_gfp(mas, null, GFP_KERNEL);
+  mas_store_gfp(mas, null, GFP_KERNEL | __GFP_NOFAIL);
   /* Finish the unmap over the hole. */
   vms_complete_munmap_vmas(vms, mas_detach);
 }
@@ -2125,6 +2128,7 @@ function __mmap_new_vma(map: mmap_state, vmap: Ref<vm_area_struct | null>): numb
    * unmapped; set up the new object according to what is mapped.
    */
   const vma = vm_area_alloc(map.mm);
+  if (!vma) return -ENOMEM;
 
   vma_iter_config(vmi, map.addr, map.end);
   vma_set_range(vma, map.addr, map.end, map.pgoff);
@@ -2335,6 +2339,11 @@ export function do_brk_flags(
     if (vma) vma_iter_next_range(vmi);
     /* A new anonymous VMA. */
     vma = vm_area_alloc(mm);
+    if (!vma) {
+      /* unacct_fail */
+      vm_unacct_memory(PHYS_PFN(len));
+      return -ENOMEM;
+    }
 
     vma_set_anonymous(vma);
     vma_set_range(vma, addr, addr + len, PHYS_PFN(addr));

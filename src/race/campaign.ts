@@ -15,7 +15,7 @@
 
 import * as lock_module from '../lock';
 import * as port_module from '../mm/vma';
-import { describeKnown, knownDefect, type KnownDefect } from '../known_defects';
+import { describeKnown, knownRaceDefect, type KnownDefect } from '../known_defects';
 import { Explorer, mergeCoverage, newCoverage, type Finding, type MemoryModel, type RaceKernel, type RunCoverage, type RunResult } from './explorer';
 import type { RacePort } from './ops';
 import { formatReport, summary } from './report';
@@ -102,6 +102,14 @@ export interface RaceCampaignResult {
   readonly coverage: RunCoverage;
   /** Runs cut short by the LIFO nesting of two writers. */
   readonly nestingLimited: number;
+  /** Stopped early on request (Ctrl-C): the counts are partial. */
+  readonly interrupted: boolean;
+}
+
+/** A request to stop (Ctrl-C), and a way to let the event loop deliver it. */
+export interface StopRequest {
+  readonly requested: boolean;
+  pause(): Promise<void>;
 }
 
 export interface CampaignProgress {
@@ -165,7 +173,31 @@ function seedOf(o: RaceCampaignOptions, i: number): number {
 
 /** Run a campaign. */
 export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignProgress) => void): RaceCampaignResult {
+  const g = campaignRuns(o, progress);
+  for (;;) {
+    const r = g.next(false);
+    if (r.done) return r.value;
+  }
+}
+
+/** Run a campaign that stops early when @stop is requested (checked between runs). */
+export async function runRaceCampaignAsync(o: RaceCampaignOptions, stop: StopRequest, progress?: (p: CampaignProgress) => void): Promise<RaceCampaignResult> {
+  const g = campaignRuns(o, progress);
+  let r = g.next(stop.requested);
+  while (!r.done) {
+    await stop.pause();
+    r = g.next(stop.requested);
+  }
+  return r.value;
+}
+
+/*
+ * The campaign, yielding after every run; the value sent back says whether
+ * to stop.
+ */
+function* campaignRuns(o: RaceCampaignOptions, progress?: (p: CampaignProgress) => void): Generator<void, RaceCampaignResult, boolean> {
   const t0 = Date.now();
+  let interrupted = false;
   const coverage = newCoverage();
   const findings: CampaignFinding[] = [];
   const knownSeen = new Set<string>();
@@ -177,7 +209,7 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
 
   const handle = (r: RunResult, program: number[], run: number, strategy: string, bound: number | null): boolean => {
     const f = r.finding as Finding;
-    const known = knownDefect(summary(f));
+    const known = knownRaceDefect(summary(f));
     if (known !== null && knownSeen.has(known.id)) return false;
     if (known !== null) knownSeen.add(known.id);
     const elapsedMs = Date.now() - t0;
@@ -234,6 +266,10 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
       const d = dfsExplore((sched) => runOnce(o, program, new ReplayStrategy(sched)), o.bound, (r) => account(r));
       if (d.failing !== null && handle(d.failing, program, i, `dfs (preemption bound ${d.bound})`, d.bound)) break;
       progress?.({ runs, steps, elapsedMs: Date.now() - t0, findings: findings.length });
+      if (yield) {
+        interrupted = true;
+        break;
+      }
     }
   } else {
     for (let i = 0; i < o.runs; i++) {
@@ -245,7 +281,11 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
       account(r);
       if (r.finding !== null && handle(r, program, i, `${strategy.name} (run ${i})`, null)) break;
       if (progress && (i & 63) === 0) progress({ runs, steps, elapsedMs: Date.now() - t0, findings: findings.length });
+      if (yield) {
+        interrupted = true;
+        break;
+      }
     }
   }
-  return { runs, steps, checks, elapsedMs: Date.now() - t0, findings, coverage, nestingLimited: nesting };
+  return { runs, steps, checks, elapsedMs: Date.now() - t0, findings, coverage, nestingLimited: nesting, interrupted };
 }

@@ -5,7 +5,7 @@
  * defect, exactly that defect again.
  */
 
-import { knownDefect } from '../known_defects';
+import { knownRaceDefect } from '../known_defects';
 import { DEFAULT_RACE, replay } from './campaign';
 import { summary } from './report';
 import { loadRegression, RaceInputError } from './regressions';
@@ -29,7 +29,7 @@ export function replayRegression(file: string): RegressionResult {
   if (reg.expectKnown === null) {
     return found === null ? { status: 'pass', message: 'no failure' } : { status: 'fail', message: `fails again: ${found}` };
   }
-  const k = found === null ? null : knownDefect(found);
+  const k = found === null ? null : knownRaceDefect(found);
   if (k !== null && k.id === reg.expectKnown) return { status: 'pass', message: `shows known defect ${k.id}` };
   return { status: 'fail', message: `expected known defect ${reg.expectKnown}, got ${found ?? 'no failure'}` };
 }

@@ -40,6 +40,9 @@ const MAX_OPS = 16;
 const MAX_READERS = 4;
 const MAX_FAULTS = 12;
 const MAX_HOLD = 4;
+
+/** The largest shape a program can have. */
+export const MAX_SCENARIO: Readonly<ScenarioShape> = { mms: MAX_MMS, readers: MAX_READERS, ops: MAX_OPS, faults: MAX_FAULTS };
 const SMALL = 256;
 
 /** Turn an integer array into a program (total: any integers are accepted). */

@@ -15,7 +15,7 @@
  */
 
 import fc from 'fast-check';
-import { knownDefect } from '../known_defects';
+import { knownRaceDefect } from '../known_defects';
 import type { Finding, RunResult } from './explorer';
 import { summary } from './report';
 import { decodeProgram, encodeProgram, type MmPlan, type Scenario } from './scenario';
@@ -27,7 +27,7 @@ export type RunFn = (program: readonly number[], strategy: Strategy) => RunResul
 /** Is @r the same failure as @f (same invariant, same known defect if any)? */
 export function sameFailure(r: RunResult, f: Finding): boolean {
   if (r.finding === null || r.finding.kind !== f.kind) return false;
-  return knownDefect(summary(r.finding))?.id === knownDefect(summary(f))?.id;
+  return knownRaceDefect(summary(r.finding))?.id === knownRaceDefect(summary(f))?.id;
 }
 
 /* Every program one structural step smaller than @s. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The single error type the trace parser throws.
 
+import { escapeControl } from '../util/escape';
+
 /**
  * A problem found while reading a vma-trace/1 document.
  *
@@ -42,6 +44,7 @@ export class TraceFormatError extends Error {
   ): string {
     const where = step === null ? 'document' : op === null ? `step ${step}` : `step ${step} (${op})`;
     const what = field === '' ? '' : `field '${field}': `;
-    return `${source}: ${where}: ${what}${detail}`;
+    /* Everything here may come from the input: never print its control characters raw. */
+    return escapeControl(`${source}: ${where}: ${what}${detail}`);
   }
 }

@@ -45,16 +45,29 @@ export function parseHexNumber(s: string): number {
   return Number(v);
 }
 
+/* Observed values repeat a lot (addresses, flag words): remember some. */
+const numHex = new Map<number, string>();
+const bigHex = new Map<bigint, string>();
+const MEMO = 1 << 16;
+
 /** Render an unsigned value as canonical lowercase `0x%x`. */
 export function toHex(v: number | bigint): string {
   if (typeof v === 'number') {
+    const hit = numHex.get(v);
+    if (hit !== undefined) return hit;
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new RangeError(`toHex: ${v} is not a non-negative safe integer`);
     }
-    return `0x${v.toString(16)}`;
+    const h = `0x${v.toString(16)}`;
+    if (numHex.size < MEMO) numHex.set(v, h);
+    return h;
   }
+  const known = bigHex.get(v);
+  if (known !== undefined) return known;
   if (v < 0n || v > U64_MAX) {
     throw new RangeError(`toHex: ${v} does not fit in 64 unsigned bits`);
   }
-  return `0x${v.toString(16)}`;
+  const s = `0x${v.toString(16)}`;
+  if (bigHex.size < MEMO) bigHex.set(v, s);
+  return s;
 }

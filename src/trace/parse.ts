@@ -6,6 +6,7 @@
 // problem is reported as a TraceFormatError that says where it was found.
 
 import { TraceFormatError } from './errors';
+import { findDuplicateKey } from './json_keys';
 import { HexFormatError, isCanonicalHex, parseHexNumber, parseHexU64 } from './hex';
 import {
   AnonFlags,
@@ -14,7 +15,13 @@ import {
   EXPECT_KEYS,
   FileId,
   FreedEntry,
+  INJECT_POINTS,
+  InjectPointName,
+  LockedSets,
   MERGE_STATE_NAMES,
+  MM_COUNTER_KEYS,
+  MmCounters,
+  NameId,
   MergeStateName,
   OP_ARGUMENTS,
   TRACE_FORMAT,
@@ -26,6 +33,7 @@ import {
   VmOpsKind,
   VmaId,
   VmaRow,
+  isInjectPointName,
   isTraceOpName,
 } from './types';
 
@@ -136,6 +144,10 @@ function isFileId(n: number): n is FileId {
   return Number.isInteger(n) && n >= 1 && n <= 4;
 }
 
+function isNameId(n: number): n is NameId {
+  return Number.isInteger(n) && n >= 1 && n <= 4;
+}
+
 function isChainLength(n: number): n is ChainLength {
   return n === 0 || n === 1 || n === 2;
 }
@@ -153,6 +165,23 @@ function readFileIdOrNull(loc: Locator, field: string, v: unknown): FileId | nul
   if (!isFileId(n)) loc.fail(field, `expected a file id (integer 1..4) or null, got ${n}`);
   return n;
 }
+
+function readNameIdOrNull(loc: Locator, field: string, v: unknown): NameId | null {
+  if (v === null) return null;
+  const n = readInt(loc, field, v, 'an anon_vma_name id (integer 1..4) or null', 1, 4);
+  if (!isNameId(n)) loc.fail(field, `expected an anon_vma_name id (integer 1..4) or null, got ${n}`);
+  return n;
+}
+
+function readInjectPoint(loc: Locator, field: string, v: unknown): InjectPointName {
+  if (typeof v !== 'string' || !isInjectPointName(v)) {
+    loc.fail(field, `expected an injection point (${INJECT_POINTS.join(', ')}), got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** The largest value an int argument (count, after, max_map_count) may take. */
+const INT_MAX = 0x7fffffff;
 
 function readChain(loc: Locator, field: string, v: unknown): ChainLength {
   const n = readInt(loc, field, v, 'a chain length (integer 0..2)', 0, 2);
@@ -245,6 +274,20 @@ class StepArgs {
   bool(name: string): boolean {
     return readBool(this.loc, name, this.required(name));
   }
+
+  /** An optional anon_vma_name id: absent reads as null. */
+  optionalName(name: string): NameId | null {
+    return this.has(name) ? readNameIdOrNull(this.loc, name, this.obj[name]) : null;
+  }
+
+  /** A JSON integer in [0, INT_MAX]. */
+  int(name: string, what: string): number {
+    return readInt(this.loc, name, this.required(name), `${what} (integer 0..${INT_MAX})`, 0, INT_MAX);
+  }
+
+  point(name: string): InjectPointName {
+    return readInjectPoint(this.loc, name, this.required(name));
+  }
 }
 
 /** Build the typed step for `op` from its (already key-checked) arguments. */
@@ -305,6 +348,52 @@ function buildStep(op: TraceOpName, a: StepArgs): TraceStep {
       return { op, vma: a.vma('vma'), delta: a.hex('delta') };
     case 'copy_vma':
       return { op, vma: a.vma('vma'), addr: a.hex('addr'), len: a.hex('len'), pgoff: a.hex('pgoff') };
+    case 'brk':
+      return { op, start_brk: a.hex('start_brk'), addr: a.hex('addr'), len: a.hex('len'), flags: a.flags('flags') };
+    case 'vm_unmapped_area':
+      return {
+        op,
+        length: a.hex('length'),
+        low_limit: a.hex('low_limit'),
+        high_limit: a.hex('high_limit'),
+        align_mask: a.hex('align_mask'),
+        align_offset: a.hex('align_offset'),
+        start_gap: a.hex('start_gap'),
+        topdown: a.bool('topdown'),
+      };
+    case 'expand_stack':
+      return { op, vma: a.vma('vma'), addr: a.hex('addr') };
+    case 'modify_flags_uffd':
+      return {
+        op,
+        vma: a.vma('vma'),
+        start: a.hex('start'),
+        end: a.hex('end'),
+        flags: a.flags('flags'),
+        give_up_on_oom: a.bool('give_up_on_oom'),
+      };
+    case 'modify_name':
+      return {
+        op,
+        vma: a.vma('vma'),
+        start: a.hex('start'),
+        end: a.hex('end'),
+        flags: a.flags('flags'),
+        name: a.optionalName('name'),
+        namePresent: a.has('name'),
+      };
+    case 'modify_policy':
+      return { op, vma: a.vma('vma'), start: a.hex('start'), end: a.hex('end') };
+    case 'find_mergeable_anon_vma':
+      return { op, vma: a.vma('vma') };
+    case 'vm_munmap':
+      return { op, start: a.hex('start'), len: a.hex('len'), unlock: a.bool('unlock') };
+    case 'take_all_locks':
+      return { op };
+    case 'inject':
+      return { op, point: a.point('point'), count: a.int('count', 'a failure count'), after: a.int('after', 'a pass count') };
+    case 'set_max_map_count':
+      return { op, value: a.int('value', 'a map count limit') };
     default: {
       const unreachable: never = op;
       throw new Error(`unhandled operation ${String(unreachable)}`);
@@ -354,6 +443,52 @@ function readFreed(loc: Locator, field: string, v: unknown): FreedEntry[] {
 
 const ANON_KEY = /^[1-8]$/;
 
+function readMmCounters(loc: Locator, field: string, v: unknown): MmCounters {
+  if (!isObject(v)) loc.fail(field, `expected an object, got ${describe(v)}`);
+  for (const key of Object.keys(v)) {
+    if (!(MM_COUNTER_KEYS as readonly string[]).includes(key)) {
+      loc.fail(`${field}.${key}`, `unknown counter '${key}' (allowed: ${MM_COUNTER_KEYS.join(', ')})`);
+    }
+  }
+  const read = (key: keyof MmCounters): number => {
+    if (!hasOwn(v, key)) loc.fail(`${field}.${key}`, `missing counter '${key}'`);
+    return readInt(loc, `${field}.${key}`, v[key], 'a page count (integer >= 0)', 0, Number.MAX_SAFE_INTEGER);
+  };
+  return {
+    total_vm: read('total_vm'),
+    locked_vm: read('locked_vm'),
+    data_vm: read('data_vm'),
+    exec_vm: read('exec_vm'),
+    stack_vm: read('stack_vm'),
+  };
+}
+
+/** A strictly increasing list of ids in [1, max]. */
+function readIdList(loc: Locator, field: string, v: unknown, what: string, max: number): number[] {
+  const items = readArray(loc, field, v);
+  let last = 0;
+  return items.map((item, i) => {
+    const n = readInt(loc, `${field}[${i}]`, item, `${what} (integer 1..${max})`, 1, max);
+    if (n <= last) loc.fail(`${field}[${i}]`, `ids must be strictly increasing, got ${n} after ${last}`);
+    last = n;
+    return n;
+  });
+}
+
+function readLocked(loc: Locator, field: string, v: unknown): LockedSets {
+  if (!isObject(v)) loc.fail(field, `expected an object, got ${describe(v)}`);
+  for (const key of Object.keys(v)) {
+    if (key !== 'files' && key !== 'anon') loc.fail(`${field}.${key}`, `unknown key '${key}' (allowed: files, anon)`);
+  }
+  for (const key of ['files', 'anon']) {
+    if (!hasOwn(v, key)) loc.fail(`${field}.${key}`, `missing '${key}'`);
+  }
+  return {
+    files: readIdList(loc, `${field}.files`, v.files, 'a file id', 4).filter(isFileId),
+    anon: readIdList(loc, `${field}.anon`, v.anon, 'an anon_vma id', 8).filter(isAnonId),
+  };
+}
+
 function readAnonMap(loc: Locator, field: string, v: unknown): Record<string, AnonFlags> {
   if (!isObject(v)) loc.fail(field, `expected an object, got ${describe(v)}`);
   const keys = Object.keys(v);
@@ -393,6 +528,15 @@ function parseExpect(loc: Locator, raw: unknown): TraceExpect {
         break;
       case 'need_rmap_locks':
         out.need_rmap_locks = readBool(loc, f, v);
+        break;
+      case 'anon_vma':
+        out.anon_vma = readAnonIdOrNull(loc, f, v);
+        break;
+      case 'locked':
+        out.locked = readLocked(loc, f, v);
+        break;
+      case 'mm':
+        out.mm = readMmCounters(loc, f, v);
         break;
       case 'map_count':
         out.map_count = readInt(loc, f, v, 'a count (integer >= 0)', 0, Number.MAX_SAFE_INTEGER);
@@ -445,12 +589,16 @@ function parseStep(source: string, index: number, raw: unknown): TraceStep {
  */
 export function parseTrace(text: string, source: string): Trace {
   const doc: Locator = new Locator(source, null, null);
+  if (text.startsWith('\ufeff')) {
+    doc.fail('', 'the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which vma-trace/1 does not allow: save it as UTF-8 without a BOM');
+  }
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (e: unknown) {
     doc.fail('', `malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  rejectDuplicateKeys(source, text, root);
   if (!isObject(root)) doc.fail('', `the document must be a JSON object, got ${describe(root)}`);
 
   if (!hasOwn(root, 'format')) doc.fail('format', "missing 'format'");
@@ -468,6 +616,26 @@ export function parseTrace(text: string, source: string): Trace {
   const kernel = readString(doc, 'kernel', root.kernel);
   const name = readString(doc, 'name', root.name);
   const rawSteps = readArray(doc, 'steps', root.steps);
+  if (rawSteps.length === 0) doc.fail('steps', 'a trace needs at least one step, and steps is empty');
   const steps = rawSteps.map((raw, i) => parseStep(source, i, raw));
   return { format: TRACE_FORMAT, kernel, name, steps };
+}
+
+/* JSON.parse keeps the last of two equal keys silently: refuse them, saying where. */
+function rejectDuplicateKeys(source: string, text: string, root: unknown): void {
+  const dup = findDuplicateKey(text);
+  if (dup === null) return;
+  const { path, key } = dup;
+  const inStep = path[0] === 'steps' && typeof path[1] === 'number';
+  const rest = inStep ? path.slice(2) : path;
+  let field = '';
+  for (const p of [...rest, key]) field += typeof p === 'number' ? `[${p}]` : field === '' ? p : `.${p}`;
+  const detail = `duplicate key '${key}' (JSON would silently keep only the last value): write each key once`;
+  if (!inStep) throw new TraceFormatError(source, null, field, detail);
+  const index = path[1] as number;
+  const steps = isObject(root) && Array.isArray(root.steps) ? root.steps : [];
+  const raw: unknown = steps[index];
+  /* Name the operation, unless it is the op key itself that is repeated. */
+  const opKnown = !(rest.length === 0 && key === 'op') && isObject(raw) && typeof raw.op === 'string' && isTraceOpName(raw.op);
+  throw new TraceFormatError(source, index, field, detail, opKnown && isObject(raw) ? (raw.op as string) : null);
 }

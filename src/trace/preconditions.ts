@@ -7,9 +7,13 @@
  *
  * Only what TRACE_FORMAT.md states is checked: live VMA ids, non-empty
  * page-aligned ranges, ranges inside the VMA they modify, expansions that
- * cover the VMA, shrinks that keep an end, splits strictly inside, and
- * free destinations for new VMAs.  munmap is not checked: unaligned or
- * empty ranges are its callers' business and it answers -EINVAL.
+ * cover the VMA, shrinks that keep an end, splits strictly inside, free
+ * destinations for new VMAs, and a VMA below a merge_new range unless none
+ * lies above it either (without one the harness helper leaves the iterator
+ * on the next VMA, past the range, and a merge with it stores from there:
+ * the real tree warns and corrupts itself).  munmap is not checked:
+ * unaligned or empty ranges are its callers' business and it answers
+ * -EINVAL.
  */
 
 import { PAGE_SIZE, type vm_area_struct } from '../vma_internal';
@@ -26,7 +30,15 @@ export class TraceInputError extends Error {
 /** What the checks need from the world. */
 export interface PreconditionWorld {
   vma(id: number, field: string): vm_area_struct;
-  readonly mm: { mm_mt: { ranges: { lookup(addr: number): unknown; ceil(addr: number): { index: number } | null } } };
+  readonly mm: {
+    mm_mt: {
+      ranges: {
+        lookup(addr: number): unknown;
+        floor(addr: number): unknown;
+        ceil(addr: number): { index: number } | null;
+      };
+    };
+  };
 }
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -65,6 +77,15 @@ export function checkPreconditions(w: PreconditionWorld, step: TraceStep): void 
     case 'merge_new':
       range('start', step.start, 'end', step.end);
       free(w, 'start', step.start, step.end);
+      if (step.op === 'merge_new' && (step.start === 0 || w.mm.mm_mt.ranges.floor(step.start - 1) === null)) {
+        const next = w.mm.mm_mt.ranges.ceil(step.end);
+        if (next !== null) {
+          throw new TraceInputError(
+            'start',
+            `no VMA below ${hex(step.start)} but one at ${hex(next.index)}: merge_new needs a VMA below start (TRACE_FORMAT.md)`,
+          );
+        }
+      }
       return;
     case 'set_anon':
     case 'set_ops':

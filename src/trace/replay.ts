@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Replay vma-trace/1 traces against the port and report the first
- * difference of each.
+ * difference of each.  A maple-tree check that fires (a misuse of a maple
+ * state, or one of the tree's own debug checks) fails the trace at that
+ * step even though `warnings` does not count it: the original harness,
+ * built with the real maple tree, would have hit it there.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { KernelBug } from '../vma_internal';
+import { maple_check_count, maple_check_summary } from '../vma_internal/maple_state_check';
+import { escapeControl } from '../util/escape';
 import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
+import { decodeTraceText, DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError } from './files';
 import { parseTrace } from './parse';
 import { TraceInputError } from './preconditions';
 import type { Trace } from './types';
 import { TraceWorld } from './world';
 
-export type TraceStatus = 'pass' | 'mismatch' | 'crash' | 'bad-input';
+export type TraceStatus = 'pass' | 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
 
 export interface TraceResult {
   /** The trace's name (or the file name when it could not be read). */
@@ -46,6 +50,9 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
       const t0 = process.hrtime.bigint();
       const out = world.execute(step);
       elapsed += process.hrtime.bigint() - t0;
+      if (maple_check_count() !== 0) {
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), elapsedNs: elapsed };
+      }
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
@@ -67,66 +74,71 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
   return { ...base, status: 'pass', stepsRun: trace.steps.length, step: null, op: null, mismatch: null, message: null, elapsedNs: elapsed };
 }
 
-/** Read, parse and replay one file; parse errors become bad-input results. */
-export function replayFile(path: string): TraceResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return { name: path, source: path, status: 'bad-input', stepsRun: 0, step: null, op: null, mismatch: null, message: `cannot read file: ${msg}`, elapsedNs: 0n };
-  }
+/** A result for input that could not be read or parsed (bad input, exit status 2). */
+export function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
+  return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n };
+}
+
+/** Parse and replay the text of one trace; parse errors become bad-input results. */
+export function replayText(text: string, source: string): TraceResult {
   let trace: Trace;
   try {
-    trace = parseTrace(text, path);
+    trace = parseTrace(text, source);
   } catch (err) {
-    if (err instanceof TraceFormatError) {
-      return { name: path, source: path, status: 'bad-input', stepsRun: 0, step: err.step, op: err.op, mismatch: null, message: err.message, elapsedNs: 0n };
-    }
+    if (err instanceof TraceFormatError) return badInput(source, err.step, err.op, err.message);
     throw err;
   }
-  return replayTrace(trace, path);
+  return replayTrace(trace, source);
 }
 
-/** The trace files named by paths: files as given, directories searched for *.json. */
-export function collectTraceFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (name.endsWith('.json')) out.push(p);
-    }
-  };
-  for (const p of paths) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      out.push(p); /* reported as unreadable by replayFile() */
-      continue;
-    }
-    if (st.isDirectory()) walk(p);
-    else out.push(p);
+/** The text of a trace, or a bad-input result saying why it cannot be had. */
+export function readTraceText(buf: () => Buffer, source: string): string | TraceResult {
+  try {
+    return decodeTraceText(buf());
+  } catch (err) {
+    if (err instanceof TraceFileError) return badInput(source, null, null, `${err.message}`);
+    throw err;
   }
-  return out;
 }
 
-/** One line describing a non-passing result. */
+/**
+ * Read, parse and replay one file (regular files of at most @p maxBytes
+ * only); unreadable or malformed input becomes a bad-input result.
+ * @p source names the file in messages (defaults to @p path).
+ */
+export function replayFile(path: string, source: string = path, maxBytes: number = DEFAULT_MAX_TRACE_BYTES): TraceResult {
+  const text = readTraceText(() => readTraceFile(path, maxBytes), source);
+  return typeof text === 'string' ? replayText(text, source) : text;
+}
+
+/**
+ * The trace files named by paths: files as given, directories searched for
+ * *.json; entries that cannot be traces are left out (see findTraceFiles()
+ * for the list of what was skipped and why).
+ */
+export function collectTraceFiles(paths: readonly string[]): string[] {
+  return findTraceFiles(paths, process.cwd()).entries.flatMap((e) => (e.path === null ? [] : [e.path]));
+}
+
+/** One line describing a result, every control character from the input escaped. */
 export function describeResult(r: TraceResult): string {
-  const where = r.step === null ? '' : ` step ${r.step}${r.op ? ` (${r.op})` : ''}:`;
+  const where = r.step === null ? '' : ` step ${r.step}${r.op ? ` (${escapeControl(r.op)})` : ''}:`;
+  const name = escapeControl(r.name);
+  const source = escapeControl(r.source);
+  const message = escapeControl(r.message ?? '');
   switch (r.status) {
     case 'pass':
-      return `PASS ${r.name}`;
+      return `PASS ${name}`;
     case 'mismatch': {
       const m = r.mismatch as FieldMismatch;
-      return `FAIL ${r.name} [${r.source}]:${where} field '${m.field}': expected ${m.expected}, actual ${m.actual}`;
+      return `FAIL ${name} [${source}]:${where} field '${escapeControl(m.field)}': expected ${escapeControl(m.expected)}, actual ${escapeControl(m.actual)}`;
     }
+    case 'maple-check':
+      return `FAIL ${name} [${source}]:${where} maple-tree check fired: ${message}`;
     case 'crash':
-      return `FAIL ${r.name} [${r.source}]:${where} ${r.message}`;
+      return `FAIL ${name} [${source}]:${where} ${message}`;
     case 'bad-input':
-      if (r.message && r.message.startsWith(r.source)) return `ERROR ${r.message}`;
-      return `ERROR ${r.source}:${where} ${r.message}`;
+      if (r.message && r.message.startsWith(r.source)) return `ERROR ${message}`;
+      return `ERROR ${source}:${where} ${message}`;
   }
 }

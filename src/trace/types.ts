@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Data model of a vma-trace/1 document (see /work/shared/TRACE_FORMAT.md).
+// Data model of a vma-trace/1 document (see docs/TRACE_FORMAT.md).
 //
 // Conventions used throughout:
 // - Arguments holding addresses, lengths, page offsets or deltas are plain
@@ -30,7 +30,30 @@ export type ChainLength = 0 | 1 | 2;
 /** Identity of a vm_area_struct: a positive integer handed out in allocation order. */
 export type VmaId = number;
 
-/** Names of the fifteen operations a step can perform. */
+/** Identity of one of the four pre-allocated anon_vma_name objects (modify_name). */
+export type NameId = 1 | 2 | 3 | 4;
+
+/** The fault injection points of the stub layer (TRACE_FORMAT.md, "Fault injection"). */
+export const INJECT_POINTS = [
+  'anon_vma_clone',
+  'vm_area_alloc',
+  'vm_area_dup',
+  'may_expand_vm',
+  'security_vm_enough_memory_mm',
+  'mmap_file',
+  'shmem_zero_setup',
+  'anon_vma_prepare',
+  'mlock_future_ok',
+  'mas_store_gfp',
+  'vma_iter_clear_gfp',
+  'signal_pending',
+  'mmap_write_lock_killable',
+] as const;
+
+/** Name of one fault injection point. */
+export type InjectPointName = (typeof INJECT_POINTS)[number];
+
+/** Names of the twenty-six operations a step can perform. */
 export type TraceOpName =
   | 'alloc_and_link'
   | 'set_anon'
@@ -46,7 +69,18 @@ export type TraceOpName =
   | 'munmap'
   | 'mmap'
   | 'merge_extend'
-  | 'copy_vma';
+  | 'copy_vma'
+  | 'brk'
+  | 'vm_unmapped_area'
+  | 'expand_stack'
+  | 'modify_flags_uffd'
+  | 'modify_name'
+  | 'modify_policy'
+  | 'find_mergeable_anon_vma'
+  | 'vm_munmap'
+  | 'take_all_locks'
+  | 'inject'
+  | 'set_max_map_count';
 
 /**
  * One entry of `expect.vmas`:
@@ -72,6 +106,24 @@ export type FreedEntry = [id: VmaId, refcnt: number];
 /** `[was_cloned, was_unlinked]` of one anon_vma. */
 export type AnonFlags = [wasCloned: boolean, wasUnlinked: boolean];
 
+/** The mm's page counters, `expect.mm`. */
+export interface MmCounters {
+  total_vm: number;
+  locked_vm: number;
+  data_vm: number;
+  exec_vm: number;
+  stack_vm: number;
+}
+
+/** The names of the page counters, in the order `expect.mm` writes them. */
+export const MM_COUNTER_KEYS: readonly (keyof MmCounters)[] = ['total_vm', 'locked_vm', 'data_vm', 'exec_vm', 'stack_vm'];
+
+/** `expect.locked` of take_all_locks: files and anon_vmas marked locked, ids ascending. */
+export interface LockedSets {
+  files: FileId[];
+  anon: AnonId[];
+}
+
 /**
  * The state recorded right after a step. Every field is optional; absent
  * fields are simply not compared.
@@ -81,7 +133,7 @@ export interface TraceExpect {
   vma?: VmaId | null;
   /** Negative errno, or 0; always an integer <= 0. */
   err?: number;
-  /** Address returned by a successful mmap. */
+  /** Address returned by a successful mmap or vm_unmapped_area. */
   addr?: number;
   /** `vmg.state` for merge_new, merge_existing and expand. */
   state?: MergeStateName;
@@ -89,8 +141,14 @@ export interface TraceExpect {
   vmap?: VmaId;
   /** copy_vma's `*need_rmap_locks` out-parameter. */
   need_rmap_locks?: boolean;
+  /** find_mergeable_anon_vma's result: an anon_vma id or null. */
+  anon_vma?: AnonId | null;
+  /** take_all_locks: what mm_take_all_locks() had marked when it returned. */
+  locked?: LockedSets;
   /** `mm->map_count`. */
   map_count?: number;
+  /** The mm's page counters (only in traces that record them). */
+  mm?: MmCounters;
   /** Every VMA in the tree, in address order. */
   vmas?: VmaRow[];
   /** VMAs freed during the step, in order. Never empty when present. */
@@ -227,6 +285,87 @@ export interface CopyVmaStep extends StepBase {
   pgoff: number;
 }
 
+export interface BrkStep extends StepBase {
+  op: 'brk';
+  start_brk: number;
+  addr: number;
+  len: number;
+  flags: bigint;
+}
+
+export interface VmUnmappedAreaStep extends StepBase {
+  op: 'vm_unmapped_area';
+  length: number;
+  low_limit: number;
+  high_limit: number;
+  align_mask: number;
+  align_offset: number;
+  start_gap: number;
+  topdown: boolean;
+}
+
+export interface ExpandStackStep extends StepBase {
+  op: 'expand_stack';
+  vma: VmaId;
+  addr: number;
+}
+
+export interface ModifyFlagsUffdStep extends StepBase {
+  op: 'modify_flags_uffd';
+  vma: VmaId;
+  start: number;
+  end: number;
+  flags: bigint;
+  give_up_on_oom: boolean;
+}
+
+/** `name` is optional in the document; see MergeNewStep for the presence flag. */
+export interface ModifyNameStep extends StepBase {
+  op: 'modify_name';
+  vma: VmaId;
+  start: number;
+  end: number;
+  flags: bigint;
+  name: NameId | null;
+  namePresent?: boolean;
+}
+
+export interface ModifyPolicyStep extends StepBase {
+  op: 'modify_policy';
+  vma: VmaId;
+  start: number;
+  end: number;
+}
+
+export interface FindMergeableAnonVmaStep extends StepBase {
+  op: 'find_mergeable_anon_vma';
+  vma: VmaId;
+}
+
+export interface VmMunmapStep extends StepBase {
+  op: 'vm_munmap';
+  start: number;
+  len: number;
+  unlock: boolean;
+}
+
+export interface TakeAllLocksStep extends StepBase {
+  op: 'take_all_locks';
+}
+
+/** Arm a fault injection point: pass the next `after` qualifying calls, fail the next `count`. */
+export interface InjectStep extends StepBase {
+  op: 'inject';
+  point: InjectPointName;
+  count: number;
+  after: number;
+}
+
+export interface SetMaxMapCountStep extends StepBase {
+  op: 'set_max_map_count';
+  value: number;
+}
+
 /** One operation of a trace, discriminated on `op`. */
 export type TraceStep =
   | AllocAndLinkStep
@@ -243,7 +382,18 @@ export type TraceStep =
   | MunmapStep
   | MmapStep
   | MergeExtendStep
-  | CopyVmaStep;
+  | CopyVmaStep
+  | BrkStep
+  | VmUnmappedAreaStep
+  | ExpandStackStep
+  | ModifyFlagsUffdStep
+  | ModifyNameStep
+  | ModifyPolicyStep
+  | FindMergeableAnonVmaStep
+  | VmMunmapStep
+  | TakeAllLocksStep
+  | InjectStep
+  | SetMaxMapCountStep;
 
 /** A whole vma-trace/1 document. */
 export interface Trace {
@@ -274,6 +424,17 @@ export const OP_ARGUMENTS: { readonly [K in TraceOpName]: readonly string[] } = 
   mmap: ['addr', 'len', 'flags', 'pgoff', 'file'],
   merge_extend: ['vma', 'delta'],
   copy_vma: ['vma', 'addr', 'len', 'pgoff'],
+  brk: ['start_brk', 'addr', 'len', 'flags'],
+  vm_unmapped_area: ['length', 'low_limit', 'high_limit', 'align_mask', 'align_offset', 'start_gap', 'topdown'],
+  expand_stack: ['vma', 'addr'],
+  modify_flags_uffd: ['vma', 'start', 'end', 'flags', 'give_up_on_oom'],
+  modify_name: ['vma', 'start', 'end', 'flags', 'name'],
+  modify_policy: ['vma', 'start', 'end'],
+  find_mergeable_anon_vma: ['vma'],
+  vm_munmap: ['start', 'len', 'unlock'],
+  take_all_locks: [],
+  inject: ['point', 'count', 'after'],
+  set_max_map_count: ['value'],
 };
 
 /** Keys of `expect`, in canonical order. */
@@ -284,7 +445,10 @@ export const EXPECT_KEYS = [
   'state',
   'vmap',
   'need_rmap_locks',
+  'anon_vma',
+  'locked',
   'map_count',
+  'mm',
   'vmas',
   'freed',
   'anon',
@@ -297,7 +461,12 @@ export const VM_OPS_KINDS: readonly VmOpsKind[] = ['dummy', 'close', 'none'];
 
 export const MERGE_STATE_NAMES: readonly MergeStateName[] = ['START', 'ERROR_NOMEM', 'NOMERGE', 'SUCCESS'];
 
-/** Type guard: is `s` the name of one of the fifteen operations? */
+/** Type guard: is `s` the name of a fault injection point? */
+export function isInjectPointName(s: string): s is InjectPointName {
+  return (INJECT_POINTS as readonly string[]).includes(s);
+}
+
+/** Type guard: is `s` the name of one of the operations? */
 export function isTraceOpName(s: string): s is TraceOpName {
   return Object.prototype.hasOwnProperty.call(OP_ARGUMENTS, s);
 }

@@ -9,6 +9,8 @@
  */
 
 import {
+  AS_MM_ALL_LOCKS,
+  PAGE_SIZE,
   UINT_MAX,
 } from '../vma_internal/constants';
 import {
@@ -25,6 +27,11 @@ import {
   anon_vma_chain,
   file,
   mm_struct,
+  NULL_VM_UFFD_CTX,
+  vm_unmapped_area_info,
+  VM_UNMAPPED_AREA_TOPDOWN,
+  type anon_vma_name_t,
+  type mempolicy,
   type vm_area_struct,
   type vm_operations_struct,
 } from '../vma_internal/structs';
@@ -34,6 +41,7 @@ import {
   type ErrPtr,
 } from '../vma_internal/err';
 import {
+  fault_inject,
   set_fail_prealloc,
 } from '../vma_internal/fault_inject';
 import {
@@ -43,6 +51,9 @@ import {
   mas_walk,
 } from '../vma_internal/maple_tree';
 import {
+  maple_check_reset,
+} from '../vma_internal/maple_state_check';
+import {
   vma_start_write,
   vma_write_log_enable,
   vma_write_log_take,
@@ -51,6 +62,8 @@ import {
   vma_dummy_vm_ops,
 } from '../vma_internal/vma_alloc';
 import {
+  vma_find,
+  vma_iter_init,
   vma_iter_set,
   VMA_ITERATOR,
   vma_prev,
@@ -59,26 +72,52 @@ import {
 } from '../vma_internal/vma_iter';
 import {
   current,
+  set_sysctl_max_map_count,
+  stack_guard_gap,
 } from '../vma_internal/mm_stubs';
-import { VMG_VMA_STATE, vma_merge_struct, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
+import { test_bit } from '../vma_internal/mm_stubs';
+import { VMG_VMA_STATE, vma_merge_struct, vma_prev_limit, VMA_MERGE_ERROR_NOMEM, VMA_MERGE_NOMERGE, VMA_MERGE_START, VMA_MERGE_SUCCESS } from '../mm/vma_h';
 import {
+  __vm_munmap,
   copy_vma,
+  do_brk_flags,
   do_vmi_munmap,
+  expand_downwards,
+  find_mergeable_anon_vma,
+  mm_drop_all_locks,
+  mm_take_all_locks,
   mmap_region,
   split_vma,
+  unmapped_area,
+  unmapped_area_topdown,
   vma_expand,
   vma_merge_existing_range,
   vma_merge_extend,
   vma_modify_flags,
+  vma_modify_flags_name,
+  vma_modify_flags_uffd,
+  vma_modify_policy,
   vma_shrink,
 } from '../mm/vma';
 import { alloc_and_link_vma, dummy_close, harness_reset, merge_new, vmg_set_range } from '../harness/helpers';
 import { toHex } from './hex';
 import { checkPreconditions, TraceInputError } from './preconditions';
-import type { AnonFlags, AnonId, FileId, MergeStateName, TraceExpect, TraceStep, VmOpsKind, VmaRow } from './types';
+import type {
+  AnonFlags,
+  AnonId,
+  FileId,
+  LockedSets,
+  MergeStateName,
+  NameId,
+  TraceExpect,
+  TraceStep,
+  VmOpsKind,
+  VmaRow,
+} from './types';
 
 export const ANON_VMA_COUNT = 8;
 export const FILE_COUNT = 4;
+export const NAME_COUNT = 4;
 
 const STATE_NAMES: Record<number, MergeStateName> = {
   [VMA_MERGE_START]: 'START',
@@ -100,6 +139,10 @@ export interface StepOutcome {
   /** copy_vma's out-parameters. */
   vmap?: vm_area_struct;
   need_rmap_locks?: boolean;
+  /** find_mergeable_anon_vma's result. */
+  anon_vma?: anon_vma | null;
+  /** take_all_locks: what was marked when mm_take_all_locks() returned. */
+  locked?: LockedSets;
   /** The merge state used, for operations that build one (coverage counting). */
   vmg?: vma_merge_struct;
 }
@@ -111,6 +154,10 @@ export class TraceWorld {
   readonly anonVmas: anon_vma[];
   /** files 1..4 (index 0 unused). */
   readonly files: file[];
+  /** anon_vma_names 1..4 (index 0 unused), for modify_name. */
+  readonly names: anon_vma_name_t[];
+  /** The one non-NULL mempolicy modify_policy installs. */
+  readonly policy: mempolicy = Object.freeze({});
   /** The ops table whose close hook is set ("close"). */
   readonly closeOps: vm_operations_struct = Object.freeze({ close: dummy_close });
   private readonly anonIds = new Map<anon_vma, number>();
@@ -126,6 +173,8 @@ export class TraceWorld {
     this.files = [new file(new address_space())];
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
       const av = new anon_vma();
+      /* Each is its own root, as anon_vma_alloc() makes it (only mm_take_all_locks() looks). */
+      av.root = av;
       this.anonVmas.push(av);
       this.anonIds.set(av, i);
     }
@@ -134,6 +183,8 @@ export class TraceWorld {
       this.files.push(f);
       this.fileIds.set(f, i);
     }
+    this.names = [{ name: '' }];
+    for (let i = 1; i <= NAME_COUNT; i++) this.names.push(Object.freeze({ name: `name${i}` }));
   }
 
   /** Stop logging writes (call when the world is no longer used). */
@@ -181,6 +232,23 @@ export class TraceWorld {
     const id = this.anonIds.get(av);
     if (id === undefined) throw new Error('a VMA points at an anon_vma the trace does not know');
     return id as AnonId;
+  }
+
+  name(id: NameId | null): anon_vma_name_t | null {
+    return id === null ? null : this.names[id];
+  }
+
+  /** What mm_take_all_locks() marked: files with AS_MM_ALL_LOCKS, anon_vmas with bit 0 of rb_node. */
+  lockedSets(): LockedSets {
+    const files: FileId[] = [];
+    const anon: AnonId[] = [];
+    for (let i = 1; i <= FILE_COUNT; i++) {
+      if (test_bit(AS_MM_ALL_LOCKS, this.files[i].f_mapping.flags)) files.push(i as FileId);
+    }
+    for (let i = 1; i <= ANON_VMA_COUNT; i++) {
+      if (test_bit(0, this.anonVmas[i].rb_root.rb_root.rb_node)) anon.push(i as AnonId);
+    }
+    return { files, anon };
   }
 
   fileId(f: file | null): FileId | null {
@@ -318,6 +386,89 @@ export class TraceWorld {
         const res = copy_vma(vmap, step.addr, step.len, step.pgoff, need);
         return { vma: res, vmap: vmap.value, need_rmap_locks: need.value };
       }
+
+      case 'brk': {
+        /* What brk() does before it calls do_brk_flags(), with its own iterator. */
+        const brkvmi = VMA_ITERATOR(mm, 0);
+        vma_iter_init(brkvmi, mm, step.addr);
+        vma_find(brkvmi, step.addr + step.len + PAGE_SIZE + stack_guard_gap);
+        const brkvma = vma_prev_limit(brkvmi, step.start_brk);
+        return { err: do_brk_flags(brkvmi, brkvma, step.addr, step.len, step.flags) };
+      }
+
+      case 'vm_unmapped_area': {
+        const info = new vm_unmapped_area_info();
+        info.flags = step.topdown ? VM_UNMAPPED_AREA_TOPDOWN : 0;
+        info.length = step.length;
+        info.low_limit = step.low_limit;
+        info.high_limit = step.high_limit;
+        info.align_mask = step.align_mask;
+        info.align_offset = step.align_offset;
+        info.start_gap = step.start_gap;
+        const ret = info.flags & VM_UNMAPPED_AREA_TOPDOWN ? unmapped_area_topdown(info) : unmapped_area(info);
+        return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
+      }
+
+      case 'expand_stack':
+        return { err: expand_downwards(this.vma(step.vma, 'vma'), step.addr) };
+
+      case 'modify_flags_uffd': {
+        const vma = this.vma(step.vma, 'vma');
+        const prev = this.prevFor(vma, step.start);
+        vma_iter_set(vmi, step.start);
+        const res = vma_modify_flags_uffd(
+          vmi, prev, vma, step.start, step.end, step.flags, NULL_VM_UFFD_CTX, step.give_up_on_oom,
+        );
+        if (!IS_ERR(res)) {
+          /* What userfaultfd_set_ctx()/userfaultfd_reset_ctx() do with the result. */
+          vma_start_write(res);
+          res.__vm_flags = step.flags;
+        }
+        return { vma: res };
+      }
+
+      case 'modify_name': {
+        const vma = this.vma(step.vma, 'vma');
+        const prev = this.prevFor(vma, step.start);
+        vma_iter_set(vmi, step.start);
+        const res = vma_modify_flags_name(vmi, prev, vma, step.start, step.end, step.flags, this.name(step.name));
+        if (!IS_ERR(res)) {
+          /* What madvise_update_vma() does with the result. */
+          vma_start_write(res);
+          res.__vm_flags = step.flags;
+        }
+        return { vma: res };
+      }
+
+      case 'modify_policy': {
+        const vma = this.vma(step.vma, 'vma');
+        /* do_mbind()'s page walk write-locks the VMA first. */
+        vma_start_write(vma);
+        const prev = this.prevFor(vma, step.start);
+        vma_iter_set(vmi, step.start);
+        return { vma: vma_modify_policy(vmi, prev, vma, step.start, step.end, this.policy) };
+      }
+
+      case 'find_mergeable_anon_vma':
+        return { anon_vma: find_mergeable_anon_vma(this.vma(step.vma, 'vma')) };
+
+      case 'vm_munmap':
+        return { err: __vm_munmap(step.start, step.len, step.unlock) };
+
+      case 'take_all_locks': {
+        const err = mm_take_all_locks(mm);
+        const locked = this.lockedSets();
+        if (err === 0) mm_drop_all_locks(mm);
+        return { err, locked };
+      }
+
+      case 'inject':
+        fault_inject(step.point, step.count, step.after);
+        return {};
+
+      case 'set_max_map_count':
+        set_sysctl_max_map_count(step.value);
+        return {};
     }
   }
 
@@ -335,6 +486,8 @@ export class TraceWorld {
     }
     if (out.err !== undefined) e.err = out.err;
     if (out.addr !== undefined) e.addr = out.addr;
+    if (step.op === 'find_mergeable_anon_vma') e.anon_vma = this.anonId(out.anon_vma ?? null);
+    if (out.locked !== undefined) e.locked = out.locked;
     if (out.state !== undefined && (step.op === 'merge_new' || step.op === 'merge_existing' || step.op === 'expand')) {
       e.state = STATE_NAMES[out.state];
     }
@@ -343,6 +496,14 @@ export class TraceWorld {
       e.need_rmap_locks = out.need_rmap_locks ?? false;
     }
     e.map_count = this.mm.map_count;
+    const mm = this.mm;
+    e.mm = {
+      total_vm: mm.total_vm,
+      locked_vm: mm.locked_vm,
+      data_vm: mm.data_vm,
+      exec_vm: mm.exec_vm,
+      stack_vm: mm.stack_vm,
+    };
     e.vmas = this.vmaRows();
     const freed = vma_registry.takeFreed();
     if (freed.length) e.freed = freed.map((f) => [f.id, f.refcnt]);
@@ -382,7 +543,11 @@ export class TraceWorld {
     return rows;
   }
 
-  /** The resets between checks: write marks, anon_vma marks, warnings, free log. */
+  /**
+   * The resets between checks: write marks, anon_vma marks, warnings, free
+   * log, and the maple-tree checks (which the replayer and the fuzzer check
+   * after every step, apart from the warning count).
+   */
   endStep(): void {
     for (const v of vma_write_log_take()) v.vm_lock_seq = UINT_MAX;
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
@@ -391,6 +556,7 @@ export class TraceWorld {
       av.was_unlinked = false;
     }
     warn_reset();
+    maple_check_reset();
     vma_registry.takeFreed();
   }
 }

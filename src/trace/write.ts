@@ -12,7 +12,7 @@
 // `expect`, whose keys follow EXPECT_KEYS.
 
 import { isCanonicalHex, toHex } from './hex';
-import { Trace, TraceExpect, TraceStep, VmaRow } from './types';
+import { MM_COUNTER_KEYS, Trace, TraceExpect, TraceStep, VmaRow } from './types';
 
 /** A JSON integer; refuses values that would not round-trip. */
 function int(v: number): string {
@@ -99,6 +99,50 @@ function argumentPairs(step: TraceStep): Array<[string, string]> {
       return [['vma', int(step.vma)], ['delta', hex(step.delta)]];
     case 'copy_vma':
       return [['vma', int(step.vma)], ['addr', hex(step.addr)], ['len', hex(step.len)], ['pgoff', hex(step.pgoff)]];
+    case 'brk':
+      return [['start_brk', hex(step.start_brk)], ['addr', hex(step.addr)], ['len', hex(step.len)], ['flags', hex(step.flags)]];
+    case 'vm_unmapped_area':
+      return [
+        ['length', hex(step.length)],
+        ['low_limit', hex(step.low_limit)],
+        ['high_limit', hex(step.high_limit)],
+        ['align_mask', hex(step.align_mask)],
+        ['align_offset', hex(step.align_offset)],
+        ['start_gap', hex(step.start_gap)],
+        ['topdown', bool(step.topdown)],
+      ];
+    case 'expand_stack':
+      return [['vma', int(step.vma)], ['addr', hex(step.addr)]];
+    case 'modify_flags_uffd':
+      return [
+        ['vma', int(step.vma)],
+        ['start', hex(step.start)],
+        ['end', hex(step.end)],
+        ['flags', hex(step.flags)],
+        ['give_up_on_oom', bool(step.give_up_on_oom)],
+      ];
+    case 'modify_name': {
+      const pairs: Array<[string, string]> = [
+        ['vma', int(step.vma)],
+        ['start', hex(step.start)],
+        ['end', hex(step.end)],
+        ['flags', hex(step.flags)],
+      ];
+      if (step.name !== null || step.namePresent === true) pairs.push(['name', intOrNull(step.name)]);
+      return pairs;
+    }
+    case 'modify_policy':
+      return [['vma', int(step.vma)], ['start', hex(step.start)], ['end', hex(step.end)]];
+    case 'find_mergeable_anon_vma':
+      return [['vma', int(step.vma)]];
+    case 'vm_munmap':
+      return [['start', hex(step.start)], ['len', hex(step.len)], ['unlock', bool(step.unlock)]];
+    case 'take_all_locks':
+      return [];
+    case 'inject':
+      return [['point', str(step.point)], ['count', int(step.count)], ['after', int(step.after)]];
+    case 'set_max_map_count':
+      return [['value', int(step.value)]];
     default: {
       const unreachable: never = step;
       throw new Error(`unhandled operation in ${JSON.stringify(unreachable)}`);
@@ -132,7 +176,16 @@ function expectPairs(e: TraceExpect): Array<[string, string]> {
   if (e.state !== undefined) pairs.push(['state', str(e.state)]);
   if (e.vmap !== undefined) pairs.push(['vmap', int(e.vmap)]);
   if (e.need_rmap_locks !== undefined) pairs.push(['need_rmap_locks', bool(e.need_rmap_locks)]);
+  if (e.anon_vma !== undefined) pairs.push(['anon_vma', intOrNull(e.anon_vma)]);
+  if (e.locked !== undefined) {
+    const ids = (l: readonly number[]): string => `[${l.map(int).join(',')}]`;
+    pairs.push(['locked', `{"files":${ids(e.locked.files)},"anon":${ids(e.locked.anon)}}`]);
+  }
   if (e.map_count !== undefined) pairs.push(['map_count', int(e.map_count)]);
+  if (e.mm !== undefined) {
+    const mm = e.mm;
+    pairs.push(['mm', `{${MM_COUNTER_KEYS.map((k) => `${str(k)}:${int(mm[k])}`).join(',')}}`]);
+  }
   if (e.vmas !== undefined) pairs.push(['vmas', `[${e.vmas.map(formatRow).join(',')}]`]);
   if (e.freed !== undefined) {
     pairs.push(['freed', `[${e.freed.map(([id, refcnt]) => `[${int(id)},${int(refcnt)}]`).join(',')}]`]);

@@ -51,9 +51,6 @@ export const USER_PGTABLES_CEILING: unsigned_long = 0;
 export const GFP_KERNEL: gfp_t = 0;
 export const __GFP_NOFAIL: gfp_t = 0x8000;
 
-/** sysctl_max_map_count is hard-coded by the harness. */
-export const sysctl_max_map_count = 0x1000000;
-
 export const CONFIG_DEFAULT_MMAP_MIN_ADDR = 65536;
 
 /* errno values used by mm/vma.c */
@@ -65,6 +62,7 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
+export const ENODEV = 19;
 export const EINVAL = 22;
 
 /* VMA flags, with the values the v6.15 harness defines. */

@@ -35,27 +35,48 @@
  * Not reproduced: RCU, locking, node allocation (preallocation always
  * succeeds unless fault injection says otherwise), root-pointer trees (an
  * entry stored at [0, 0] is kept as a one-index range, which walks alike).
+ *
+ * What it checks
+ * --------------
+ * Because a range store lands on its range wherever the state points, the
+ * stand-in would forgive stores and walks from a mispositioned state that
+ * the real tree gets wrong.  maple_state_check.ts holds the rules and the
+ * records; each entry point here tells it, in one line, where the state now
+ * is (mas_track_*) or what it is about to do (mas_check_*).
  */
 
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
 import { RangeTree } from './range_tree';
 import { prealloc_should_fail } from './fault_inject';
+import * as status from './maple_status';
+import {
+  NOWHERE,
+  mas_check_empty_area,
+  mas_check_set_range,
+  mas_check_store,
+  mas_check_store_prealloc,
+  mas_check_walk,
+  mas_track_destroy,
+  mas_track_none,
+  mas_track_prealloc,
+  mas_track_slot,
+  mas_track_stored,
+} from './maple_state_check';
 
-/* enum maple_status */
-export const ma_active = 0;
-export const ma_start = 1;
-export const ma_root = 2;
-export const ma_none = 3;
-export const ma_pause = 4;
-export const ma_overflow = 5;
-export const ma_underflow = 6;
-export const ma_error = 7;
-export type maple_status = number;
-
-const STATUS_NAMES = ['ma_active', 'ma_start', 'ma_root', 'ma_none', 'ma_pause', 'ma_overflow', 'ma_underflow', 'ma_error'];
-export function maple_status_name(s: maple_status): string {
-  return STATUS_NAMES[s] ?? `status(${s})`;
-}
+/*
+ * enum maple_status (maple_status.ts), exported again as plain constants:
+ * a re-export would be a getter on the port's hot path.
+ */
+export const ma_active = status.ma_active;
+export const ma_start = status.ma_start;
+export const ma_root = status.ma_root;
+export const ma_none = status.ma_none;
+export const ma_pause = status.ma_pause;
+export const ma_overflow = status.ma_overflow;
+export const ma_underflow = status.ma_underflow;
+export const ma_error = status.ma_error;
+export const maple_status_name = status.maple_status_name;
+export type maple_status = status.maple_status;
 
 export const MT_FLAGS_ALLOC_RANGE = 0x01;
 export const MT_FLAGS_USE_RCU = 0x02;
@@ -93,6 +114,18 @@ export class ma_state<T> {
   mas_flags = 0;
   /** The error code while status is ma_error. */
   error = 0;
+  /*
+   * For maple_state_check.ts (not in struct ma_state): the slot the real
+   * state is known to be on (conf_lo NOWHERE: no position), and the store
+   * the last mas_preallocate() walked for (pre_index NOWHERE: none pending).
+   */
+  conf_lo = NOWHERE;
+  conf_hi = NOWHERE;
+  pre_index = NOWHERE;
+  pre_last = NOWHERE;
+  pre_null = false;
+  /** Some mas_preallocate() worked out a store type (else it is wr_invalid). */
+  prealloc_seen = false;
 
   constructor(tree: maple_tree<T>, index: number, last: number) {
     this.tree = tree;
@@ -162,15 +195,18 @@ function slot_at<T>(ranges: RangeTree<T>, addr: number): T | null {
 export function mas_reset<T>(mas: ma_state<T>): void {
   mas.status = ma_start;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 export function mas_pause<T>(mas: ma_state<T>): void {
   mas.status = ma_pause;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 /** Change the range without moving the position (the next store uses it). */
 export function __mas_set_range<T>(mas: ma_state<T>, start: number, last: number): void {
+  mas_check_set_range(mas, start, last);
   mas.index = start;
   mas.last = last;
 }
@@ -193,6 +229,7 @@ export function mas_init<T>(mas: ma_state<T>, tree: maple_tree<T>, addr: number)
   mas.error = 0;
   mas.status = ma_start;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 export function mas_is_err<T>(mas: ma_state<T>): boolean {
@@ -214,6 +251,7 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
     mas.node = -1;
     mas.index = 0;
     mas.last = ULONG_MAX;
+    mas_track_none(mas);
     return null;
   }
   const entry = slot_at(ranges, mas.index);
@@ -221,6 +259,7 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
   mas.last = slotLast;
   mas.node = slotIndex;
   mas.status = ma_active;
+  mas_track_slot(mas, slotIndex, slotLast);
   return entry;
 }
 
@@ -238,6 +277,7 @@ function mas_next_slot<T>(mas: ma_state<T>, max: number, empty: boolean): T | nu
     const entry = slot_at(ranges, mas.index);
     mas.node = slotIndex;
     mas.last = slotLast;
+    mas_track_slot(mas, slotIndex, slotLast);
     if (entry !== null) return entry;
     if (empty) return null;
     if (mas.last >= max) {
@@ -262,6 +302,7 @@ function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | nu
     const entry = slot_at(ranges, slotIndex - 1);
     mas.index = slotIndex;
     mas.node = slotIndex;
+    mas_track_slot(mas, slotIndex, slotLast);
     if (entry !== null) return entry;
     if (empty) return null;
     if (mas.index <= min) {
@@ -319,12 +360,14 @@ function mas_next_setup<T>(mas: ma_state<T>, max: number): boolean {
 /** The next entry after the current position, up to @max. */
 export function mas_next<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_next');
   return mas_next_slot(mas, max, false);
 }
 
 /** The next range (entry or gap) after the current position. */
 export function mas_next_range<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_next_range');
   return mas_next_slot(mas, max, true);
 }
 
@@ -370,12 +413,14 @@ function mas_prev_setup<T>(mas: ma_state<T>, min: number): boolean {
 /** The previous entry before the current position, down to @min. */
 export function mas_prev<T>(mas: ma_state<T>, min: number): T | null {
   if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_prev');
   return mas_prev_slot(mas, min, false);
 }
 
 /** The previous range (entry or gap) before the current position. */
 export function mas_prev_range<T>(mas: ma_state<T>, min: number): T | null {
   if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_prev_range');
   return mas_prev_slot(mas, min, true);
 }
 
@@ -446,6 +491,7 @@ function mas_find_setup<T>(mas: ma_state<T>, max: number): boolean {
  */
 export function mas_find<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_find');
   const entry = mas_next_slot(mas, max, false);
   mas.status = ma_active;
   return entry;
@@ -454,6 +500,7 @@ export function mas_find<T>(mas: ma_state<T>, max: number): T | null {
 /** Like mas_find(), but stops on gaps too. */
 export function mas_find_range<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_find_range');
   return mas_next_slot(mas, max, true);
 }
 
@@ -536,20 +583,30 @@ function check_store_range<T>(fn: string, mas: ma_state<T>): void {
 export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
   if (prealloc_should_fail()) return -ENOMEM;
   check_store_range('mas_preallocate', mas);
+  mas_check_store(mas, 'mas_preallocate');
   const ranges = mas.tree.ranges;
   if (ranges.size === 0) {
     mas.status = ma_none;
     mas.node = -1;
+    mas_track_prealloc(mas, entry, NOWHERE, NOWHERE);
   } else {
     slot_at(ranges, mas.index);
     mas.node = slotIndex;
     mas.status = ma_active;
+    let lo = slotIndex;
+    let hi = slotLast;
     if (entry === null) {
       extend_null(ranges, mas.index, mas.last);
+      /* Extended into the NULL range before the slot: the walk ends there. */
+      if (extIndex < lo) {
+        hi = lo - 1;
+        lo = extIndex;
+      }
       mas.index = extIndex;
       mas.last = extLast;
       mas.node = extIndex;
     }
+    mas_track_prealloc(mas, entry, lo, hi);
   }
   mas.mas_flags |= MA_STATE_PREALLOC;
   return 0;
@@ -558,14 +615,18 @@ export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_
 /** Store using the preallocated nodes. */
 export function mas_store_prealloc<T>(mas: ma_state<T>, entry: T | null): void {
   check_store_range('mas_store_prealloc', mas);
+  mas_check_store_prealloc(mas, entry);
   mas_wr_store_entry(mas, entry, 'mas_store_prealloc');
+  mas_track_stored(mas);
   mas_destroy(mas);
 }
 
 /** Store, allocating as needed; returns 0 (allocations do not fail here). */
 export function mas_store_gfp<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
   check_store_range('mas_store_gfp', mas);
+  mas_check_store(mas, 'mas_store_gfp');
   mas_wr_store_entry(mas, entry, 'mas_store_gfp');
+  mas_track_stored(mas);
   mas_destroy(mas);
   return 0;
 }
@@ -573,6 +634,7 @@ export function mas_store_gfp<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t)
 /** Drop any preallocation. */
 export function mas_destroy<T>(mas: ma_state<T>): void {
   mas.mas_flags &= ~MA_STATE_PREALLOC;
+  mas_track_destroy(mas);
 }
 
 /** Bulk-allocation hint; nothing to do. */
@@ -601,11 +663,13 @@ export function mt_find<T>(mt: maple_tree<T>, index: number, max: number): T | n
  * index/last describe the area found.
  */
 export function mas_empty_area<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  mas_check_empty_area(mas, 'mas_empty_area', min, max);
   return mas_empty_area_common(mas, min, max, size, true);
 }
 
 /** Like mas_empty_area(), for the highest such area. */
 export function mas_empty_area_rev<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  mas_check_empty_area(mas, 'mas_empty_area_rev', min, max);
   return mas_empty_area_common(mas, min, max, size, false);
 }
 
@@ -618,12 +682,14 @@ function mas_empty_area_common<T>(mas: ma_state<T>, min: number, max: number, si
   if (start === null) {
     mas.status = ma_error;
     mas.error = -EBUSY;
+    mas_track_none(mas);
     return -EBUSY;
   }
   mas.index = start;
   mas.last = start + size - 1;
   mas.node = slot_at(ranges, start) === null ? slotIndex : start;
   mas.status = ma_active;
+  mas_track_slot(mas, slotIndex, slotLast);
   return 0;
 }
 

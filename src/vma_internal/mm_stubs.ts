@@ -6,6 +6,8 @@
 import {
   CAP_IPC_LOCK,
   CONFIG_DEFAULT_MMAP_MIN_ADDR,
+  EINTR,
+  ENOMEM,
   EPERM,
   MMF_HAS_MDWE,
   PAGE_SHIFT,
@@ -27,12 +29,37 @@ import {
   type vm_flags_t,
 } from './constants';
 import { task_struct, type address_space, type file, type mm_struct } from './structs';
+import {
+  FP_MAY_EXPAND_VM,
+  FP_MLOCK_FUTURE_OK,
+  FP_MMAP_WRITE_LOCK_KILLABLE,
+  FP_SECURITY_VM_ENOUGH_MEMORY_MM,
+  fault_should_fail,
+} from './fault_inject';
 import { kernel_lock } from './lock_mode';
 
 /* The harness's tunables (defined in its vma.c). */
 export const mmap_min_addr: unsigned_long = CONFIG_DEFAULT_MMAP_MIN_ADDR;
 export const dac_mmap_min_addr: unsigned_long = CONFIG_DEFAULT_MMAP_MIN_ADDR;
 export const stack_guard_gap: unsigned_long = 256 * PAGE_SIZE;
+
+/** The harness's default vm.max_map_count. */
+export const DEFAULT_MAX_MAP_COUNT = 0x1000000;
+
+/**
+ * vm.max_map_count.  A fixed value in the v6.15 harness; settable here (the
+ * trace operation set_max_map_count) so that the map-count checks can be
+ * reached.  The port reads the live binding directly.
+ */
+export let sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
+
+/** Set vm.max_map_count (0 to 2^31 - 1, as the sysctl accepts). */
+export function set_sysctl_max_map_count(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0x7fffffff) {
+    throw new RangeError(`set_sysctl_max_map_count: bad value ${value}`);
+  }
+  sysctl_max_map_count = value;
+}
 
 /** The harness's one task; tests point its mm at the mm under test. */
 export const current: task_struct = new task_struct();
@@ -116,16 +143,25 @@ export function vm_unacct_memory(pages: number): void {
   vm_acct_memory(-pages);
 }
 
+/** Always allows, unless its failure point refuses (false). */
 export function may_expand_vm(_mm: mm_struct, _flags: vm_flags_t, _npages: unsigned_long): boolean {
-  return true;
+  return !fault_should_fail(FP_MAY_EXPAND_VM);
 }
 
+/** Always allows, unless its failure point stands for __vm_enough_memory() refusing (-ENOMEM). */
 export function security_vm_enough_memory_mm(_mm: mm_struct, _pages: number): number {
-  return 0;
+  return fault_should_fail(FP_SECURITY_VM_ENOUGH_MEMORY_MM) ? -ENOMEM : 0;
 }
 
+/**
+ * The harness's task is capable, so locked growth is always allowed; the
+ * failure point stands for a task without CAP_IPC_LOCK over RLIMIT_MEMLOCK
+ * (only VM_LOCKED requests can be refused).
+ */
 export function mlock_future_ok(mm: mm_struct, flags: vm_flags_t, bytes: unsigned_long): boolean {
-  if (!(flags & VM_LOCKED) || capable(CAP_IPC_LOCK)) return true;
+  if (!(flags & VM_LOCKED)) return true;
+  if (fault_should_fail(FP_MLOCK_FUTURE_OK)) return false;
+  if (capable(CAP_IPC_LOCK)) return true;
   let locked_pages = Math.floor(bytes / 2 ** PAGE_SHIFT);
   locked_pages += mm.locked_vm;
   let limit_pages = rlimit(RLIMIT_MEMLOCK);
@@ -184,7 +220,9 @@ export function mmap_read_unlock(mm: mm_struct): void {
 export function mmap_write_unlock(mm: mm_struct): void {
   if (kernel_lock !== null) kernel_lock.mmap_write_unlock(mm);
 }
+/** Takes the lock (absent in harness mode), unless its failure point stands for a fatal signal (-EINTR). */
 export function mmap_write_lock_killable(mm: mm_struct): number {
+  if (fault_should_fail(FP_MMAP_WRITE_LOCK_KILLABLE)) return -EINTR;
   return kernel_lock !== null ? kernel_lock.mmap_write_lock_killable(mm) : 0;
 }
 export function can_modify_mm(_mm: mm_struct, _start: unsigned_long, _end: unsigned_long): boolean {

@@ -5,7 +5,9 @@
  * userfaultfd, khugepaged, KSM, perf, hugetlb, locks and the like.
  */
 
-import type { unsigned_long, vm_flags_t } from './constants';
+import { ENODEV, ENOMEM, type unsigned_long, type vm_flags_t } from './constants';
+import { FP_MMAP_FILE, FP_SHMEM_ZERO_SETUP, FP_SIGNAL_PENDING, fault_should_fail } from './fault_inject';
+import { vma_dummy_vm_ops } from './vma_alloc';
 import type { address_space, file, mm_struct, mmu_gather, mutex, vm_area_struct, vm_userfaultfd_ctx } from './structs';
 import type { ma_state } from './maple_tree';
 
@@ -99,11 +101,21 @@ export function arch_validate_flags(_flags: vm_flags_t): boolean {
 export function call_mmap(_file: file, _vma: vm_area_struct): number {
   return 0;
 }
-export function mmap_file(_file: file, _vma: vm_area_struct): number {
+/**
+ * The file's ->mmap() hook succeeds, unless its failure point stands for a
+ * driver refusing: then, as the kernel's mmap_file() does on error, the VMA
+ * gets the dummy vm_ops, and -ENODEV is returned.
+ */
+export function mmap_file(_file: file, vma: vm_area_struct): number {
+  if (fault_should_fail(FP_MMAP_FILE)) {
+    vma.vm_ops = vma_dummy_vm_ops;
+    return -ENODEV;
+  }
   return 0;
 }
+/** Succeeds, unless its failure point stands for shmem_kernel_file_setup() failing (-ENOMEM, VMA untouched). */
 export function shmem_zero_setup(_vma: vm_area_struct): number {
-  return 0;
+  return fault_should_fail(FP_SHMEM_ZERO_SETUP) ? -ENOMEM : 0;
 }
 
 export function mutex_lock(_m: mutex): void {}
@@ -112,8 +124,9 @@ export function mutex_is_locked(_m: mutex): boolean {
   return true;
 }
 export function down_write_nest_lock(_sem: unknown, _nest: unknown): void {}
+/** No signal, unless its failure point delivers one. */
 export function signal_pending(_task: unknown): boolean {
-  return false;
+  return fault_should_fail(FP_SIGNAL_PENDING);
 }
 
 /* Diagnostics used by validate_mm(): quiet unless asked for. */

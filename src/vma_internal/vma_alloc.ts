@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * vm_area_alloc(), vm_area_dup() and vm_area_free() with the harness's
- * semantics, backed by the allocation registry.  In kernel mode
- * (lock_mode.ts) they hand over to the SLAB_TYPESAFE_BY_RCU cache model.
+ * semantics, backed by the allocation registry.  The first two are failure
+ * points (fault_inject): a failed allocation returns NULL and takes no id.
+ * In kernel mode (lock_mode.ts) they hand over to the SLAB_TYPESAFE_BY_RCU
+ * cache model (after the failure point).
  */
 
 import { UINT_MAX } from './constants';
+import { FP_VM_AREA_ALLOC, FP_VM_AREA_DUP, fault_should_fail } from './fault_inject';
 import { INIT_LIST_HEAD } from './list';
 import { vma_check_live, vma_registry } from './registry';
 import { mm_struct, vm_area_struct, type vm_operations_struct } from './structs';
@@ -31,7 +34,9 @@ export function vma_init(vma: vm_area_struct, mm: mm_struct): void {
   vma.vm_lock_seq = UINT_MAX;
 }
 
-export function vm_area_alloc(mm: mm_struct): vm_area_struct {
+/** A new detached VMA of @mm with the dummy vm_ops, or NULL. */
+export function vm_area_alloc(mm: mm_struct): vm_area_struct | null {
+  if (fault_should_fail(FP_VM_AREA_ALLOC)) return null;
   if (kernel_lock !== null) return kernel_lock.vm_area_alloc(mm);
   const vma = new vm_area_struct(mm);
   vma_init(vma, mm);
@@ -41,11 +46,12 @@ export function vm_area_alloc(mm: mm_struct): vm_area_struct {
 
 /**
  * Copy @orig, then make the copy detached: refcount 0, no write mark and an
- * empty anon_vma_chain (anon_vma itself is copied).
+ * empty anon_vma_chain (anon_vma itself is copied).  NULL on failure.
  */
-export function vm_area_dup(orig: vm_area_struct): vm_area_struct {
-  if (kernel_lock !== null) return kernel_lock.vm_area_dup(orig);
+export function vm_area_dup(orig: vm_area_struct): vm_area_struct | null {
+  if (kernel_lock !== null) return fault_should_fail(FP_VM_AREA_DUP) ? null : kernel_lock.vm_area_dup(orig);
   vma_check_live(orig, 'vm_area_dup');
+  if (fault_should_fail(FP_VM_AREA_DUP)) return null;
   const vma = new vm_area_struct(orig.vm_mm);
   vma.vm_start = orig.vm_start;
   vma.vm_end = orig.vm_end;

@@ -6,8 +6,10 @@
  */
 
 import { ENOMEM, ULONG_MAX, type gfp_t, type unsigned_long } from './constants';
+import { FP_VMA_ITER_CLEAR_GFP, fault_should_fail } from './fault_inject';
 import {
   __mas_set_range,
+  ma_error,
   ma_start,
   ma_state,
   mas_destroy,
@@ -78,9 +80,17 @@ export function vma_iter_next_range(vmi: vma_iterator): vm_area_struct | null {
   return mas_next_range(vmi.mas, ULONG_MAX);
 }
 
-/** Store NULL over [start, end); -ENOMEM if the tree could not allocate. */
+/**
+ * Store NULL over [start, end); -ENOMEM if the tree could not allocate.  A
+ * failure point: a failure leaves the iterator in the error state.
+ */
 export function vma_iter_clear_gfp(vmi: vma_iterator, start: unsigned_long, end: unsigned_long, gfp: gfp_t): number {
   __mas_set_range(vmi.mas, start, end - 1);
+  if (fault_should_fail(FP_VMA_ITER_CLEAR_GFP)) {
+    vmi.mas.status = ma_error;
+    vmi.mas.error = -ENOMEM;
+    return -ENOMEM;
+  }
   mas_store_gfp(vmi.mas, null, gfp);
   if (mas_is_err(vmi.mas)) return -ENOMEM;
   return 0;

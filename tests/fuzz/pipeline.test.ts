@@ -136,6 +136,17 @@ describe('invariant checks on a corrupted port', () => {
   });
 });
 
+test('layout diagrams fold long unmapped stretches', () => {
+  const row = (id: number, s: string, e: string): [number, string, string, string, string, null, null, 'none', number, boolean] => [id, s, e, '0x0', '0x133', null, null, 'none', 1, false];
+  const d = drawLayouts([{ label: 'port', rows: [row(1, '0x100000', '0x102000'), row(2, '0x244000', '0x245000')] }], [0x243000, 0x244000], 'expand_stack');
+  expect(d.split('\n')).toEqual([
+    '0x100000       01~34',
+    'port           AA~.B',
+    'expand_stack      ^',
+    '               A=vma#1 B=vma#2',
+  ]);
+});
+
 test('layout diagrams: one column per page, a letter per VMA, the range marked', () => {
   const rows = (ids: [number, string, string][]): [number, string, string, string, string, null, null, 'dummy', number, boolean][] =>
     ids.map(([id, s, e]) => [id, s, e, '0x0', '0x33', null, null, 'dummy', 1, false]);

@@ -3,7 +3,8 @@
  * The 16 tests of the v6.15 userland VMA harness (tools/testing/vma/vma.c),
  * in its order and with its names, scenarios and assertions.  Each kernel
  * ASSERT_* is one ASSERT_* line here; every test also checks that no
- * WARN-class check fired.
+ * WARN-class check fired, and that no maple-tree check did (the original
+ * harness links the real maple tree, whose debug checks would have hit).
  *
  * Layout diagrams: one column per page from address 0, a letter per VMA, '*'
  * for the range being merged.
@@ -28,6 +29,7 @@ import {
   for_each_vma,
   list_add,
   list_is_singular,
+  maple_check_summary,
   mm_struct,
   mtree_destroy,
   set_fail_prealloc,
@@ -87,11 +89,15 @@ beforeEach(() => {
   harness_reset();
 });
 
+afterEach(() => {
+  expect(maple_check_summary()).toBe('');
+});
+
 test('simple_merge', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma_left = alloc_vma(mm, 0, 0x1000, 0, flags);
-  const vma_right = alloc_vma(mm, 0x2000, 0x3000, 2, flags);
+  const vma_left = alloc_vma(mm, 0, 0x1000, 0, flags) as vm_area_struct;
+  const vma_right = alloc_vma(mm, 0x2000, 0x3000, 2, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0x1000);
   const vmg = new vma_merge_struct({ mm, vmi, start: 0x1000, end: 0x2000, flags, pgoff: 1 });
 
@@ -114,7 +120,7 @@ test('simple_merge', () => {
 test('simple_modify', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const init_vma = alloc_vma(mm, 0, 0x3000, 0, flags);
+  const init_vma = alloc_vma(mm, 0, 0x3000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0x1000);
 
   ASSERT_FALSE(attach_vma(mm, init_vma));
@@ -163,7 +169,7 @@ test('simple_modify', () => {
 test('simple_expand', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma = alloc_vma(mm, 0, 0x1000, 0, flags);
+  const vma = alloc_vma(mm, 0, 0x1000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0);
   const vmg = new vma_merge_struct({ vmi, middle: vma, start: 0, end: 0x3000, pgoff: 0 });
 
@@ -183,7 +189,7 @@ test('simple_expand', () => {
 test('simple_shrink', () => {
   const flags: vm_flags_t = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
   const mm = new mm_struct();
-  const vma = alloc_vma(mm, 0, 0x3000, 0, flags);
+  const vma = alloc_vma(mm, 0, 0x3000, 0, flags) as vm_area_struct;
   const vmi = VMA_ITERATOR(mm, 0);
 
   ASSERT_FALSE(attach_vma(mm, vma));

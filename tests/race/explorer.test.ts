@@ -8,7 +8,7 @@
  */
 
 import fc from 'fast-check';
-import { knownDefect } from '../../src/known_defects';
+import { knownRaceDefect } from '../../src/known_defects';
 import { DEFAULT_RACE, replay, runOnce, runRaceCampaign, type RaceCampaignOptions } from '../../src/race/campaign';
 import { dfsExplore, preemptions } from '../../src/race/dfs';
 import { summary } from '../../src/race/report';
@@ -64,7 +64,7 @@ test('property: no schedule of any program breaks an invariant, known defects as
     fc.property(fc.array(fc.nat(), { maxLength: 50 }), fc.array(fc.nat({ max: 4 }), { maxLength: 200 }), (p, s) => {
       const r = replay(o, p, s);
       if (r.finding === null) return true;
-      return knownDefect(summary(r.finding)) !== null;
+      return knownRaceDefect(summary(r.finding)) !== null;
     }),
     { seed: 20261121, numRuns: 150 },
   );

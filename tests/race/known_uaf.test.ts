@@ -11,12 +11,14 @@
 
 import { KNOWN_DEFECTS } from '../../src/known_defects';
 import { DEFAULT_RACE, replay, runRaceCampaign, type RaceCampaignOptions } from '../../src/race/campaign';
-import { parseRaceArgs } from '../../src/cli/race_cmd';
+import { main } from '../../src/cli';
+import type { ReportJson } from '../../src/cli/report';
+import { testContext } from '../cli/context';
 
 const o: RaceCampaignOptions = { ...DEFAULT_RACE, timeLimitMs: 0, runs: 5000, stopAtFirst: false, stopAtKnown: true, shrinkTimeMs: 500, regressionDir: null };
 const uaf = KNOWN_DEFECTS.find((d) => d.id === 'vma-refcount-put-uaf');
 
-test('the default campaign finds the v6.15 use-after-free, as a known defect fixed by 9bbffee67ffd', () => {
+test('the default campaign finds the v6.15 use-after-free, as a known defect fixed by 9bbffee67ffd', async () => {
   const r = runRaceCampaign(o);
   const f = r.findings.find((x) => x.known?.id === 'vma-refcount-put-uaf');
   expect(f).toBeDefined();
@@ -31,10 +33,10 @@ test('the default campaign finds the v6.15 use-after-free, as a known defect fix
   /* The printed command replays it exactly. */
   const cmd = /replay: vma-harness race (.*)$/m.exec(f.report);
   expect(cmd).not.toBeNull();
-  const parsed = parseRaceArgs((cmd as RegExpExecArray)[1].split(' '));
-  if (typeof parsed === 'string') throw new Error(parsed);
-  const again = replay(o, parsed.program ?? [], parsed.schedule ?? []);
-  expect(again.finding?.message).toBe(f.finding.message);
+  const ctx = testContext();
+  expect(await main(['race', ...(cmd as RegExpExecArray)[1].split(' '), '--json'], ctx)).toBe(0);
+  const doc = JSON.parse(ctx.stdout()) as ReportJson;
+  expect(doc.race?.known_defects.map((k) => [k.id, k.message])).toEqual([['vma-refcount-put-uaf', f.finding.message]]);
 
   /* The upstream fix: the same program and schedule are harmless, ... */
   const fixed = replay({ ...o, fixes: ['9bbffee67ffd'] }, f.program, f.schedule);

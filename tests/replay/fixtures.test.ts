@@ -2,22 +2,56 @@
 /*
  * Every trace under fixtures/ (the oracle traces recorded from the original
  * v6.15 C code, and the saved fuzzing regressions) must replay with no
- * difference at all.
+ * difference at all.  While the oracle traces replay, V8's precise coverage
+ * watches the port: every function of src/mm that the harness can reach
+ * must have been called by them (src/bench/coverage.ts lists the others and
+ * why).
  */
 
 import { join } from 'node:path';
 import { collectTraceFiles, describeResult, replayFile } from '../../src/trace/replay';
+import { missed, PortCoverage, unknownUnreachable, wronglyUnreachable } from '../../src/bench/coverage';
 
 const root = join(__dirname, '..', '..', 'fixtures');
 const files = collectTraceFiles([root]).filter((f) => !f.endsWith('README.md'));
+const inOracle = (f: string): boolean => f.includes(`${join('fixtures', 'oracle')}`);
 
-test('fixtures/ holds the 200 public oracle traces', () => {
-  expect(files.filter((f) => f.includes(`${join('fixtures', 'oracle')}`)).length).toBe(200);
+test('fixtures/ holds the 600 public oracle traces (random-*, ext-*, fault-*)', () => {
+  const oracle = files.filter(inOracle);
+  expect(oracle.filter((f) => /random-s\d+\.json$/.test(f)).length).toBe(200);
+  expect(oracle.filter((f) => /ext-s\d+\.json$/.test(f)).length).toBe(200);
+  expect(oracle.filter((f) => /fault-s\d+\.json$/.test(f)).length).toBe(200);
 });
 
-describe.each(files.map((f) => [f.slice(root.length + 1), f]))('%s', (_name, file) => {
+const coverage = new PortCoverage();
+beforeAll(() => coverage.start());
+
+const replays = (list: string[]): [string, string][] => list.map((f) => [f.slice(root.length + 1), f]);
+
+describe.each(replays(files.filter(inOracle)))('%s', (_name, file) => {
   test('replays with no mismatch', () => {
     const r = replayFile(file);
     expect(r.status === 'pass' ? 'pass' : describeResult(r)).toBe('pass');
   });
 });
+
+test('the oracle replay reaches every function of src/mm the harness can reach', async () => {
+  await coverage.take();
+  await coverage.stop();
+  const rows = coverage.report();
+  expect(rows.length).toBeGreaterThan(100);
+  expect(missed(rows, 0).map((r) => `${r.file} ${r.name}`)).toEqual([]);
+  expect(wronglyUnreachable(rows, 0).map((r) => `${r.file} ${r.name}`)).toEqual([]);
+  expect(unknownUnreachable(rows)).toEqual([]);
+});
+
+/* The saved fuzzing regressions (there may be none). */
+const regressions = files.filter((f) => !inOracle(f));
+if (regressions.length) {
+  describe.each(replays(regressions))('%s', (_name, file) => {
+    test('replays with no mismatch', () => {
+      const r = replayFile(file);
+      expect(r.status === 'pass' ? 'pass' : describeResult(r)).toBe('pass');
+    });
+  });
+}

@@ -373,9 +373,41 @@ describe('writer', () => {
     expect(formatTrace(parseTrace(text, 'built.json'))).toBe(text);
   });
 
-  test('an empty trace', () => {
+  test('an empty trace is written, but refused when read (a trace needs a step)', () => {
     const text = formatTrace({ format: 'vma-trace/1', kernel: 'v6.15', name: 'empty', steps: [] });
     expect(text).toBe('{"format":"vma-trace/1","kernel":"v6.15","name":"empty","steps":[\n]}\n');
-    expect(parseTrace(text, 'empty.json').steps).toEqual([]);
+    expectError(text, null, 'steps', /at least one step/);
+  });
+});
+
+describe('the operations and expectations of the ext-* and fault-* sets', () => {
+  test('arguments of the new operations are checked like the old ones', () => {
+    const inject = (v: JsonStep): string => docText([{ op: 'inject', point: 'vm_area_dup', count: 1, after: 0, ...v }]);
+    expect(parseTrace(inject({}), 'ok.json').steps[0]).toEqual({ op: 'inject', point: 'vm_area_dup', count: 1, after: 0 });
+    expectError(inject({ point: 'kmalloc' }), 0, 'point', /expected an injection point \(anon_vma_clone, /);
+    expectError(inject({ count: -1 }), 0, 'count', /integer 0\.\.2147483647/);
+    expectError(inject({ after: 1.5 }), 0, 'after', /got number 1\.5/);
+    const max = (v: Json): string => docText([{ op: 'set_max_map_count', value: v }]);
+    expectError(max(2 ** 31), 0, 'value', /integer 0\.\.2147483647/);
+    const name = (v: Json): string =>
+      docText([{ op: 'modify_name', vma: 1, start: '0x1000', end: '0x2000', flags: '0x33', name: v }]);
+    expectError(name(5), 0, 'name', /anon_vma_name id \(integer 1\.\.4\)/);
+    expect(parseTrace(name(null), 'ok.json').steps[0]).toMatchObject({ name: null, namePresent: true });
+    expectError(docText([{ op: 'take_all_locks', vma: 1 }]), 0, 'vma', /take_all_locks takes: \)/);
+    expectError(docText([{ op: 'vm_munmap', start: '0x1000', len: '0x1000' }]), 0, 'unlock', /missing required/);
+  });
+
+  test('mm, locked and anon_vma expectations are checked', () => {
+    const mm = { total_vm: 1, locked_vm: 0, data_vm: 1, exec_vm: 0, stack_vm: 0 };
+    const step = (expect: Json): string => docText([{ op: 'take_all_locks', expect }]);
+    const ok = parseTrace(step({ err: 0, locked: { files: [1, 3], anon: [] }, map_count: 0, mm }), 'ok.json');
+    expect(ok.steps[0].expect).toEqual({ err: 0, locked: { files: [1, 3], anon: [] }, map_count: 0, mm });
+    expectError(step({ mm: { total_vm: 1, locked_vm: 0, data_vm: 1, exec_vm: 0 } }), 0, 'expect.mm.stack_vm', /missing counter/);
+    expectError(step({ mm: { ...mm, pt_vm: 0 } }), 0, 'expect.mm.pt_vm', /unknown counter/);
+    expectError(step({ mm: { ...mm, data_vm: -1 } }), 0, 'expect.mm.data_vm', /page count/);
+    expectError(step({ locked: { files: [3, 1], anon: [] } }), 0, 'expect.locked.files[1]', /strictly increasing/);
+    expectError(step({ locked: { files: [], anon: [9] } }), 0, 'expect.locked.anon[0]', /integer 1\.\.8/);
+    expectError(step({ locked: { files: [] } }), 0, 'expect.locked.anon', /missing 'anon'/);
+    expectError(step({ anon_vma: 0 }), 0, 'expect.anon_vma', /anon_vma id/);
   });
 });

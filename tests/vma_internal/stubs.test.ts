@@ -49,7 +49,7 @@ function dumpTree(mm: mm_struct): string {
 describe('vm_refcnt and attach/detach', () => {
   test('a new VMA is detached; attach sets 1, detach sets 0, no warning', () => {
     const mm = new mm_struct();
-    const vma = vm_area_alloc(mm);
+    const vma = vm_area_alloc(mm) as vm_area_struct;
     expect(vma.vm_refcnt).toBe(0);
     vma_mark_attached(vma);
     expect(vma.vm_refcnt).toBe(1);
@@ -60,7 +60,7 @@ describe('vm_refcnt and attach/detach', () => {
   });
 
   test('attaching an attached VMA leaves a WARN record naming the assert and the VMA', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     vma_mark_attached(vma);
     vma_mark_attached(vma);
     expect(vma.vm_refcnt).toBe(1);
@@ -73,7 +73,7 @@ describe('vm_refcnt and attach/detach', () => {
   });
 
   test('detaching a detached VMA warns, then the refcount underflow is a BUG', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     expect(() => vma_mark_detached(vma)).toThrow(/refcount_t: underflow/);
     expect(warn_count()).toBe(1);
     expect(warn_records()[0].site).toContain('vma_assert_attached');
@@ -81,7 +81,7 @@ describe('vm_refcnt and attach/detach', () => {
   });
 
   test('every WARN_ON_ONCE hit is counted, not just the first', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     vma_mark_attached(vma);
     vma_mark_attached(vma);
     vma_mark_attached(vma);
@@ -89,7 +89,7 @@ describe('vm_refcnt and attach/detach', () => {
   });
 
   test('vma_start_write only increments vm_lock_seq, from UINT_MAX to 0', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     expect(vma.vm_lock_seq).toBe(UINT_MAX);
     vma_start_write(vma);
     expect(vma.vm_lock_seq).toBe(0);
@@ -104,7 +104,7 @@ describe('vm_refcnt and attach/detach', () => {
 
 describe('vm_area_alloc / vm_area_dup / vm_area_free', () => {
   test('alloc installs the dummy vm_ops, so a new VMA is not anonymous', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     expect(vma.vm_ops).toBe(vma_dummy_vm_ops);
     expect(vma.anon_vma_chain.items).toEqual([]);
   });
@@ -118,7 +118,7 @@ describe('vm_area_alloc / vm_area_dup / vm_area_free', () => {
     vma_start_write(orig);
     expect(orig.vm_refcnt).toBe(1);
 
-    const dup = vm_area_dup(orig);
+    const dup = vm_area_dup(orig) as vm_area_struct;
     expect(dup).not.toBe(orig);
     expect(dup.__id).toBe(orig.__id + 1);
     expect([dup.vm_start, dup.vm_end, dup.vm_pgoff, dup.vm_flags]).toEqual([0x1000, 0x4000, 1, flags]);
@@ -132,10 +132,10 @@ describe('vm_area_alloc / vm_area_dup / vm_area_free', () => {
 
   test('ids are handed out in allocation order, dups included, and never reused', () => {
     const mm = new mm_struct();
-    const a = vm_area_alloc(mm);
-    const b = vm_area_dup(a);
+    const a = vm_area_alloc(mm) as vm_area_struct;
+    const b = vm_area_dup(a) as vm_area_struct;
     vm_area_free(b);
-    const c = vm_area_alloc(mm);
+    const c = vm_area_alloc(mm) as vm_area_struct;
     expect([a.__id, b.__id, c.__id]).toEqual([1, 2, 3]);
     expect(vma_registry.isLive(1)).toBe(true);
     expect(vma_registry.isFreed(2)).toBe(true);
@@ -145,14 +145,14 @@ describe('vm_area_alloc / vm_area_dup / vm_area_free', () => {
   });
 
   test('the registry reports a double free', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     vm_area_free(vma);
     expect(() => vm_area_free(vma)).toThrow(KernelBug);
     expect(() => vm_area_free(vma)).toThrow(/double free: vm_area_free: vma#1 was already freed/);
   });
 
   test('the registry reports a use after free, naming the function', () => {
-    const vma = vm_area_alloc(new mm_struct());
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
     vm_area_free(vma);
     expect(() => vma_start_write(vma)).toThrow(/use after free: vma_start_write: vma#1/);
     expect(() => vm_area_dup(vma)).toThrow(/use after free: vm_area_dup/);
@@ -161,7 +161,7 @@ describe('vm_area_alloc / vm_area_dup / vm_area_free', () => {
 
   test('a freed VMA cannot be stored in the mm tree, and the tree is unchanged', () => {
     const mm = new mm_struct();
-    const vma = alloc_vma(mm, 0x1000, 0x2000, 1, flags);
+    const vma = alloc_vma(mm, 0x1000, 0x2000, 1, flags) as vm_area_struct;
     vm_area_free(vma);
     expect(() => vma_link(mm, vma)).toThrow(/use after free/);
     expect(mm.mm_mt.ranges.size).toBe(0);
@@ -180,8 +180,8 @@ describe('anon_vma stubs', () => {
   test('anon_vma_clone copies the anon_vma and marks it cloned; a NULL source does nothing', () => {
     const mm = new mm_struct();
     const av = new anon_vma();
-    const src = vm_area_alloc(mm);
-    const dst = vm_area_alloc(mm);
+    const src = vm_area_alloc(mm) as vm_area_struct;
+    const dst = vm_area_alloc(mm) as vm_area_struct;
     expect(anon_vma_clone(dst, src)).toBe(0);
     expect(dst.anon_vma).toBeNull();
     src.anon_vma = av;
@@ -194,7 +194,7 @@ describe('anon_vma stubs', () => {
   });
 
   test('unlink_anon_vmas on a VMA without anon_vma is the C NULL dereference', () => {
-    expect(() => unlink_anon_vmas(vm_area_alloc(new mm_struct()))).toThrow(/NULL dereference: unlink_anon_vmas/);
+    expect(() => unlink_anon_vmas(vm_area_alloc(new mm_struct()) as vm_area_struct)).toThrow(/NULL dereference: unlink_anon_vmas/);
   });
 });
 
@@ -230,7 +230,7 @@ describe('fault injection (fail_prealloc)', () => {
 
   test('vma_link under fail_prealloc inserts nothing', () => {
     const mm = new mm_struct();
-    const vma = alloc_vma(mm, 0x1000, 0x2000, 1, flags);
+    const vma = alloc_vma(mm, 0x1000, 0x2000, 1, flags) as vm_area_struct;
     set_fail_prealloc(true);
     expect(vma_link(mm, vma)).toBe(-ENOMEM);
     expect(mm.mm_mt.ranges.size).toBe(0);

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The model's state: a sorted list of segments, one per VMA, with the
+ * attributes the rules look at, the identity the harness's registry would
+ * give each object, the mm's page counters, the fault switches, and what
+ * the current step did (write marks, frees, anon_vma marks, warnings, the
+ * paths it took).  Lookups and bookkeeping only; the rules live in the
+ * other modules of the model.
+ */
+
+import { PAGE_SIZE } from '../../vma_internal/constants';
+import type { AnonFlags, AnonId, FileId, VmOpsKind } from '../../trace/types';
+import { Faults } from './faults';
+
+/** One VMA as the model sees it. */
+export interface Seg {
+  id: number;
+  start: number;
+  end: number;
+  pgoff: number;
+  flags: bigint;
+  anon: AnonId | null;
+  file: FileId | null;
+  ops: VmOpsKind;
+  /** Entries on its anon_vma_chain (whether it is empty or exactly 1 matters). */
+  chain: number;
+  /** The anon_vma those entries point at (set_anon's), or null. */
+  chainAnon: AnonId | null;
+}
+
+/** Pages in a byte length. */
+export const pages = (bytes: number): number => Math.floor(bytes / PAGE_SIZE);
+
+/** The mm's page counters (unsigned longs in the kernel; kept signed here). */
+export interface Counters {
+  total: number;
+  locked: number;
+  data: number;
+  exec: number;
+  stack: number;
+}
+
+/** A step the kernel would BUG on, or that the harness cannot survive: not a valid input. */
+export class ModelRefusal extends Error {}
+
+/** The state every rule of the model works on. */
+export class ModelState {
+  segs: Seg[] = [];
+  protected nextId = 1;
+  faults = new Faults();
+  readonly counters: Counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+
+  /* What the current step did. */
+  written = new Set<number>();
+  freed: [number, number][] = [];
+  anonMarks = new Map<number, AnonFlags>();
+  warnings = 0;
+  /** Named paths the step took (coverage of the rules and error paths). */
+  paths: string[] = [];
+
+  /** Copy the persistent state (not the step's marks) into `m`. */
+  protected copyInto(m: ModelState): void {
+    m.segs = this.segs.map((s) => ({ ...s }));
+    m.nextId = this.nextId;
+    m.faults = this.faults.clone();
+    Object.assign(m.counters, this.counters);
+  }
+
+  /** Forget what the previous step did. */
+  beginStep(): void {
+    this.written = new Set();
+    this.freed = [];
+    this.anonMarks = new Map();
+    this.warnings = 0;
+    this.paths = [];
+    this.faults.fired = [];
+  }
+
+  get mapCount(): number {
+    return this.segs.length;
+  }
+
+  /** The id the next allocation will get. */
+  get nextVmaId(): number {
+    return this.nextId;
+  }
+
+  /* Lookups --------------------------------------------------------------- */
+
+  byId(id: number): Seg | undefined {
+    return this.segs.find((s) => s.id === id);
+  }
+
+  containing(addr: number): Seg | null {
+    return this.segs.find((s) => s.start <= addr && addr < s.end) ?? null;
+  }
+
+  /** The last VMA ending at or before addr. */
+  before(addr: number): Seg | null {
+    let r: Seg | null = null;
+    for (const s of this.segs) if (s.end <= addr) r = s;
+    return r;
+  }
+
+  /** The first VMA starting at or after addr. */
+  after(addr: number): Seg | null {
+    return this.segs.find((s) => s.start >= addr) ?? null;
+  }
+
+  /** The first VMA intersecting [start, end). */
+  firstIn(start: number, end: number): Seg | null {
+    return this.segs.find((s) => s.end > start && s.start < end) ?? null;
+  }
+
+  isFree(start: number, end: number): boolean {
+    return this.firstIn(start, end) === null;
+  }
+
+  /** The VMA right below seg in the address space (touching or not). */
+  below(seg: Seg): Seg | null {
+    const i = this.segs.indexOf(seg);
+    return i > 0 ? this.segs[i - 1] : null;
+  }
+
+  /** The VMA right above seg in the address space (touching or not). */
+  above(seg: Seg): Seg | null {
+    const i = this.segs.indexOf(seg);
+    return i >= 0 && i + 1 < this.segs.length ? this.segs[i + 1] : null;
+  }
+
+  /* Bookkeeping ------------------------------------------------------------ */
+
+  /** A new VMA object: the next id. */
+  alloc(): number {
+    return this.nextId++;
+  }
+
+  /** vm_area_free() of a detached VMA. */
+  free(id: number): void {
+    this.freed.push([id, 0]);
+  }
+
+  /** vma_start_write(). */
+  write(s: Seg): void {
+    this.written.add(s.id);
+  }
+
+  /** Mark an anon_vma cloned (0) or unlinked (1). */
+  mark(anon: AnonId | null, which: 0 | 1): void {
+    if (anon === null) return;
+    const cur = this.anonMarks.get(anon) ?? [false, false];
+    cur[which] = true;
+    this.anonMarks.set(anon, cur);
+  }
+
+  /** Record a named path (see coverage.ts). */
+  took(path: string): void {
+    this.paths.push(path);
+  }
+
+  /** Record an error path and return its error. */
+  failed(path: string, err: number): number {
+    this.paths.push(path);
+    return err;
+  }
+
+  insert(s: Seg): void {
+    let i = 0;
+    while (i < this.segs.length && this.segs[i].start < s.start) i++;
+    this.segs.splice(i, 0, s);
+  }
+
+  remove(s: Seg): void {
+    this.segs.splice(this.segs.indexOf(s), 1);
+  }
+
+  resort(): void {
+    this.segs.sort((a, b) => a.start - b.start);
+  }
+}
