@@ -38,6 +38,7 @@ export interface LockShadow {
   writer: string | null;
 }
 
+/** A fresh shadow of a VMA lock: no reader, no writer, attached or not. */
 export function newShadow(attached: boolean): LockShadow {
   return { attached, readers: 0, writer: null };
 }
@@ -130,6 +131,7 @@ export function applyRefChange(
   return `${name} changed vm_refcnt by ${d} (${hex(old)} -> ${hex(neu)}) in ${fn}`;
 }
 
+/** The shadow in words, for reports. */
 export function describeShadow(sh: LockShadow): string {
   return `${sh.attached ? 'attached' : 'detached'}, ${sh.readers} reader count(s)${sh.writer !== null ? `, writer bit of ${sh.writer}` : ''}`;
 }
@@ -165,6 +167,7 @@ export interface SnapSource {
   };
 }
 
+/** What a reader saw of a VMA when it locked it (compared at every step). */
 export function snapVma(v: SnapSource): VmaSnap {
   const m = v.mem;
   return {

@@ -114,19 +114,23 @@ export function STORE<T>(c: Cell<T>, v: T): void {
   else hooks.store(c as AnyCell, v, ORD_PLAIN);
 }
 
+/** A marked relaxed load. */
 export function READ_ONCE<T>(c: Cell<T>): T {
   return hooks === null ? c.v : (hooks.load(c as AnyCell, ORD_ONCE) as T);
 }
 
+/** A marked relaxed store. */
 export function WRITE_ONCE<T>(c: Cell<T>, v: T): void {
   if (hooks === null) c.v = v;
   else hooks.store(c as AnyCell, v, ORD_ONCE);
 }
 
+/** A load with acquire ordering. */
 export function smp_load_acquire<T>(c: Cell<T>): T {
   return hooks === null ? c.v : (hooks.load(c as AnyCell, ORD_ACQUIRE) as T);
 }
 
+/** A store with release ordering. */
 export function smp_store_release<T>(c: Cell<T>, v: T): void {
   if (hooks === null) c.v = v;
   else hooks.store(c as AnyCell, v, ORD_RELEASE);
@@ -147,14 +151,17 @@ export function rcu_dereference<T>(c: Cell<T>): T {
 /** atomic_t: an int in a cell. */
 export type atomic_t = Cell<number>;
 
+/** atomic_read(): a relaxed load of the counter. */
 export function atomic_read(v: atomic_t): number {
   return READ_ONCE(v);
 }
 
+/** atomic_set(): a relaxed store to the counter. */
 export function atomic_set(v: atomic_t, i: number): void {
   WRITE_ONCE(v, i);
 }
 
+/** atomic_set_release(): a store with release ordering. */
 export function atomic_set_release(v: atomic_t, i: number): void {
   smp_store_release(v, i);
 }
@@ -189,10 +196,12 @@ function fetch_add(v: atomic_t, delta: number, ord: number): number {
   return old;
 }
 
+/** Add @i; returns the old value; no ordering. */
 export function atomic_fetch_add_relaxed(i: number, v: atomic_t): number {
   return fetch_add(v, i, ORD_RELAXED);
 }
 
+/** Subtract @i; returns the old value; release ordering. */
 export function atomic_fetch_sub_release(i: number, v: atomic_t): number {
   return fetch_add(v, -i, ORD_RELEASE);
 }
@@ -213,10 +222,12 @@ export function smp_mb(): void {
   if (hooks !== null) hooks.fence(FENCE_MB);
 }
 
+/** Orders earlier stores before later stores (a release fence in the model). */
 export function smp_wmb(): void {
   if (hooks !== null) hooks.fence(FENCE_WMB);
 }
 
+/** Orders earlier loads before later loads (an acquire fence in the model). */
 export function smp_rmb(): void {
   if (hooks !== null) hooks.fence(FENCE_RMB);
 }

@@ -15,8 +15,10 @@ export interface UpstreamFix {
   readonly note: string;
 }
 
+/** "mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped". */
 export const FIX_VMA_UAF = '9bbffee67ffd';
 
+/** The upstream fixes after v6.15 that --fix can apply. */
 export const UPSTREAM_FIXES: readonly UpstreamFix[] = [
   {
     commit: FIX_VMA_UAF,

@@ -88,6 +88,7 @@ export function* vm_area_free(vma: slab_vm_area_struct): Gen<void> {
   yield* kmem_cache_free(vm_area_cachep, vma);
 }
 
+/** Initialise the mmap lock, its sequence and the writer slot of a new mm. */
 export function mmap_init_lock(mm: lock_mm_struct): void {
   /* init_rwsem(&mm->mmap_lock) */
   mm.mmap_lock.count.v = 0;

@@ -40,9 +40,13 @@ import { at, step, type Gen } from './step';
 
 /* vm_event counters of the per-VMA lock (count_vm_vma_lock_event()). */
 export const VMA_LOCK_SUCCESS = 'VMA_LOCK_SUCCESS';
+/** lock_vma_under_rcu() gave up (no VMA, or a recheck failed): fall back. */
 export const VMA_LOCK_ABORT = 'VMA_LOCK_ABORT';
+/** The fault under the VMA lock asked for a retry (VM_FAULT_RETRY); never counted here (no page-fault work). */
 export const VMA_LOCK_RETRY = 'VMA_LOCK_RETRY';
+/** The VMA changed under the walk (-EAGAIN): the walk restarts. */
 export const VMA_LOCK_MISS = 'VMA_LOCK_MISS';
+/** The per-VMA lock events of /proc/vmstat. */
 export type vma_lock_event = typeof VMA_LOCK_SUCCESS | typeof VMA_LOCK_ABORT | typeof VMA_LOCK_RETRY | typeof VMA_LOCK_MISS;
 
 /** The event counters since the last reset. */
@@ -53,10 +57,12 @@ export const vma_lock_events: Record<vma_lock_event, number> = {
   VMA_LOCK_MISS: 0,
 };
 
+/** Count a per-VMA lock event. */
 export function count_vm_vma_lock_event(e: vma_lock_event): void {
   vma_lock_events[e]++;
 }
 
+/** Zero the event counts (before each run). */
 export function vma_lock_events_reset(): void {
   for (const k of Object.keys(vma_lock_events) as vma_lock_event[]) vma_lock_events[k] = 0;
 }

@@ -37,6 +37,7 @@ import { at, step, type Gen } from './step';
 
 /* CONFIG_NUMA_BALANCING is off in the model: no scan state to set up or free. */
 export function vma_numab_state_init(_vma: slab_vm_area_struct): void {}
+/** Nothing to free (CONFIG_NUMA_BALANCING is off). */
 export function vma_numab_state_free(_vma: slab_vm_area_struct): void {}
 
 const S_LOCK_INIT_REFCNT = step('vma_lock_init', 'refcount_set(&vma->vm_refcnt, 0)');
@@ -148,10 +149,12 @@ export function* vma_start_read_locked_nested(vma: slab_vm_area_struct, _subclas
   return true;
 }
 
+/** Take a VMA read lock while holding the mmap read lock (cannot fail there). */
 export function vma_start_read_locked(vma: slab_vm_area_struct): Gen<boolean> {
   return vma_start_read_locked_nested(vma, 0);
 }
 
+/** Drop a VMA read lock. */
 export function vma_end_read(vma: slab_vm_area_struct): Gen<void> {
   return vma_refcount_put(vma);
 }
@@ -195,6 +198,7 @@ export function* vma_start_write(vma: slab_vm_area_struct): Gen<void> {
   yield* __vma_start_write(vma, mm_lock_seq.value);
 }
 
+/** Warn unless the VMA is write-locked in the current write-hold. */
 export function vma_assert_write_locked(vma: slab_vm_area_struct): void {
   const mm_lock_seq: IntRef = { value: 0 };
 
@@ -227,6 +231,7 @@ export function* vma_assert_attached(vma: slab_vm_area_struct): Gen<void> {
   WARN_ON_ONCE(!refcount_read(vma.mem.vm_refcnt), '!refcount_read(&vma->vm_refcnt)', vma);
 }
 
+/** Warn unless the VMA is detached (vm_refcnt 0). */
 export function* vma_assert_detached(vma: slab_vm_area_struct): Gen<void> {
   yield at(S_ASSERT_DETACHED, vma);
   WARN_ON_ONCE(refcount_read(vma.mem.vm_refcnt) !== 0, 'refcount_read(&vma->vm_refcnt)', vma);
@@ -249,6 +254,7 @@ export function* vma_mark_attached(vma: slab_vm_area_struct): Gen<void> {
 /* struct vm_fault, reduced to what release_fault_lock() looks at. */
 export const FAULT_FLAG_VMA_LOCK = 1 << 12;
 
+/** What the fault handler knows about a fault (the fields the lock asserts use). */
 export interface vm_fault {
   vma: slab_vm_area_struct;
   flags: number;
@@ -260,6 +266,7 @@ export function* release_fault_lock(vmf: vm_fault): Gen<void> {
   else yield* mmap_read_unlock(kmm(vmf.vma.vm_mm));
 }
 
+/** Assert the fault holds its VMA read lock or the mmap lock. */
 export function* assert_fault_locked(vmf: vm_fault): Gen<void> {
   if (vmf.flags & FAULT_FLAG_VMA_LOCK) yield* vma_assert_locked(vmf.vma);
   else mmap_assert_locked(kmm(vmf.vma.vm_mm));

@@ -34,10 +34,12 @@ import {
 } from './seqlock';
 import { at, step, type Gen } from './step';
 
+/** Warn unless the mmap lock is held (read or write). */
 export function mmap_assert_locked(mm: lock_mm_struct): void {
   rwsem_assert_held(mm.mmap_lock);
 }
 
+/** Warn unless the mmap lock is write-held. */
 export function mmap_assert_write_locked(mm: lock_mm_struct): void {
   rwsem_assert_held_write(mm.mmap_lock);
 }
@@ -49,6 +51,7 @@ function ASSERT_EXCLUSIVE_WRITER_mm_lock_seq(mm: lock_mm_struct): void {
   }
 }
 
+/** Start the mm sequence at 0 (no writer). */
 export function mm_lock_seqcount_init(mm: lock_mm_struct): void {
   seqcount_init(mm.mm_lock_seq);
 }
@@ -56,11 +59,13 @@ export function mm_lock_seqcount_init(mm: lock_mm_struct): void {
 const S_SEQ_BEGIN = step('mm_lock_seqcount_begin', 'mm->mm_lock_seq.sequence++ (odd); smp_wmb()');
 const S_SEQ_END = step('mm_lock_seqcount_end', 'smp_wmb(); mm->mm_lock_seq.sequence++ (even)');
 
+/** Make the mm sequence odd: a writer holds the mmap lock. */
 export function* mm_lock_seqcount_begin(mm: lock_mm_struct): Gen<void> {
   yield at(S_SEQ_BEGIN, mm);
   do_raw_write_seqcount_begin(mm.mm_lock_seq);
 }
 
+/** Make the mm sequence even again (release): the write-hold is over. */
 export function* mm_lock_seqcount_end(mm: lock_mm_struct): Gen<void> {
   ASSERT_EXCLUSIVE_WRITER_mm_lock_seq(mm);
   yield at(S_SEQ_END, mm);
@@ -85,6 +90,7 @@ export function* mmap_lock_speculate_retry(mm: lock_mm_struct, seq: number): Gen
   return read_seqcount_retry(mm.mm_lock_seq, seq);
 }
 
+/** Take the mmap lock for write and open a write-hold. */
 export function* mmap_write_lock(mm: lock_mm_struct): Gen<void> {
   yield* down_write(mm.mmap_lock);
   yield* mm_lock_seqcount_begin(mm);
@@ -112,28 +118,34 @@ export function vma_end_write_all(mm: lock_mm_struct): Gen<void> {
   return mm_lock_seqcount_end(mm);
 }
 
+/** End the write-hold (every VMA write lock with it) and release the lock. */
 export function* mmap_write_unlock(mm: lock_mm_struct): Gen<void> {
   yield* vma_end_write_all(mm);
   yield* up_write(mm.mmap_lock);
 }
 
+/** End the write-hold and keep the lock for read. */
 export function* mmap_write_downgrade(mm: lock_mm_struct): Gen<void> {
   yield* vma_end_write_all(mm);
   yield* downgrade_write(mm.mmap_lock);
 }
 
+/** Take the mmap lock for read. */
 export function mmap_read_lock(mm: lock_mm_struct): Gen<void> {
   return down_read(mm.mmap_lock);
 }
 
+/** Take the mmap lock for read (no signal can interrupt it in the model: 0). */
 export function mmap_read_lock_killable(mm: lock_mm_struct): Gen<number> {
   return down_read_killable(mm.mmap_lock);
 }
 
+/** Take the mmap lock for read if no writer holds it. */
 export function mmap_read_trylock(mm: lock_mm_struct): Gen<boolean> {
   return down_read_trylock(mm.mmap_lock);
 }
 
+/** Release a read hold of the mmap lock. */
 export function mmap_read_unlock(mm: lock_mm_struct): Gen<void> {
   return up_read(mm.mmap_lock);
 }

@@ -35,6 +35,7 @@ export class rcuwait {
   }
 }
 
+/** No task waits yet. */
 export function rcuwait_init(w: rcuwait): void {
   w.task.v = null;
 }
@@ -67,11 +68,13 @@ const S_PREPARE = step('prepare_to_rcuwait', 'rcu_assign_pointer(w->task, curren
 const S_SET_STATE = step('rcuwait_wait_event', 'set_current_state(state)');
 const S_FINISH = step('finish_rcuwait', 'rcu_assign_pointer(w->task, NULL)');
 
+/** Publish the current task as the waiter. */
 export function* prepare_to_rcuwait(w: rcuwait): Gen<void> {
   yield at(S_PREPARE, w.task.owner);
   rcu_assign_pointer(w.task, current);
 }
 
+/** Clear the waiter slot and run again. */
 export function* finish_rcuwait(w: rcuwait): Gen<void> {
   yield at(S_FINISH, w.task.owner);
   rcu_assign_pointer(w.task, null);

@@ -47,14 +47,20 @@ export class refcount_t {
   }
 }
 
+/** The largest count. */
 export const REFCOUNT_MAX = INT_MAX;
+/** The value a count is pinned at after an overflow or underflow (it then leaks). */
 export const REFCOUNT_SATURATED = INT_MIN / 2;
 
 /* enum refcount_saturation_type */
 export const REFCOUNT_ADD_NOT_ZERO_OVF = 0;
+/** Why refcount_warn_saturate() warns: an increment overflowed. */
 export const REFCOUNT_ADD_OVF = 1;
+/** An increment from 0: use after free. */
 export const REFCOUNT_ADD_UAF = 2;
+/** A decrement below 0: use after free. */
 export const REFCOUNT_SUB_UAF = 3;
+/** A plain decrement reached 0: the object leaks. */
 export const REFCOUNT_DEC_LEAK = 4;
 
 const S_SATURATE = step('refcount_warn_saturate', 'atomic_set(&r->refs, REFCOUNT_SATURATED)');
@@ -169,6 +175,7 @@ export function __refcount_add_not_zero_acquire(i: number, r: refcount_t, oldp: 
   return __refcount_add_not_zero_limited_acquire(i, r, oldp, INT_MAX);
 }
 
+/** Add @i unless the count is 0, acquire on success. */
 export function refcount_add_not_zero_acquire(i: number, r: refcount_t): Gen<boolean> {
   return __refcount_add_not_zero_acquire(i, r, null);
 }
@@ -195,14 +202,17 @@ export function* __refcount_sub_and_test(i: number, r: refcount_t, oldp: IntRef 
   return false;
 }
 
+/** Subtract @i (release); true when the count reached 0 (then acquire). */
 export function refcount_sub_and_test(i: number, r: refcount_t): Gen<boolean> {
   return __refcount_sub_and_test(i, r, null);
 }
 
+/** Decrement (release), reporting the old value in @oldp; true at 0. */
 export function __refcount_dec_and_test(r: refcount_t, oldp: IntRef | null): Gen<boolean> {
   return __refcount_sub_and_test(1, r, oldp);
 }
 
+/** Decrement (release); true when the count reached 0. */
 export function refcount_dec_and_test(r: refcount_t): Gen<boolean> {
   return __refcount_dec_and_test(r, null);
 }

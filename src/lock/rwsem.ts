@@ -13,6 +13,7 @@ import { atomic_fetch_sub_release, atomic_try_cmpxchg_acquire, Cell, type IntRef
 import { current, type task_struct } from './sched';
 import { at, step, type Gen } from './step';
 
+/** A reader-writer semaphore: mutual exclusion and blocking only (no fairness, hand-off or spinning). */
 export class rw_semaphore {
   /** 0 free, -1 write-held, n > 0 read-held by n tasks. */
   readonly count: Cell<number>;
@@ -48,6 +49,7 @@ function read_trylock(sem: rw_semaphore): boolean {
   return true;
 }
 
+/** Wait until no writer holds it, then hold it for read (acquire). */
 export function* down_read(sem: rw_semaphore): Gen<void> {
   for (;;) {
     yield at(S_DOWN_READ, sem);
@@ -61,17 +63,20 @@ export function* down_read_killable(sem: rw_semaphore): Gen<number> {
   return 0;
 }
 
+/** Hold it for read if no writer holds it (acquire on success). */
 export function* down_read_trylock(sem: rw_semaphore): Gen<boolean> {
   yield at(S_TRYLOCK, sem);
   return read_trylock(sem);
 }
 
+/** Release a read hold (release). */
 export function* up_read(sem: rw_semaphore): Gen<void> {
   yield at(S_UP_READ, sem);
   if (!sem.readers.delete(current)) throw new KernelBug('rwsem', `up_read of ${sem.name} by a task not holding it`);
   atomic_fetch_sub_release(1, sem.count);
 }
 
+/** Wait until it is free, then hold it for write (acquire). */
 export function* down_write(sem: rw_semaphore): Gen<void> {
   for (;;) {
     yield at(S_DOWN_WRITE, sem);
@@ -80,11 +85,13 @@ export function* down_write(sem: rw_semaphore): Gen<void> {
   sem.owner = current;
 }
 
+/** down_write() that a signal could interrupt (none does in the model: 0). */
 export function* down_write_killable(sem: rw_semaphore): Gen<number> {
   yield* down_write(sem);
   return 0;
 }
 
+/** Release the write hold (release). */
 export function* up_write(sem: rw_semaphore): Gen<void> {
   yield at(S_UP_WRITE, sem);
   rwsem_assert_held_write(sem);
@@ -92,6 +99,7 @@ export function* up_write(sem: rw_semaphore): Gen<void> {
   atomic_fetch_sub_release(-1, sem.count);
 }
 
+/** Turn the write hold into a read hold without letting another writer in. */
 export function* downgrade_write(sem: rw_semaphore): Gen<void> {
   yield at(S_DOWNGRADE, sem);
   rwsem_assert_held_write(sem);

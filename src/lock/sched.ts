@@ -14,8 +14,11 @@ import { KernelBug } from '../vma_internal/bug';
 import { Cell, READ_ONCE, smp_mb, WRITE_ONCE } from './atomic';
 import { at, step, type Gen } from './step';
 
+/** Task states (only the ones the lock uses). */
 export const TASK_RUNNING = 0x0000;
+/** Asleep, a signal may wake it. */
 export const TASK_INTERRUPTIBLE = 0x0001;
+/** Asleep until woken. */
 export const TASK_UNINTERRUPTIBLE = 0x0002;
 
 /** The parts of struct task_struct the lock model uses. */
@@ -51,6 +54,7 @@ export function set_current_state(state: number): void {
   smp_mb();
 }
 
+/** Set the current task's state (no barrier). */
 export function __set_current_state(state: number): void {
   WRITE_ONCE(current.__state, state);
 }
@@ -90,11 +94,13 @@ export function rcu_read_lock(): void {
   current.rcu_read_lock_nesting++;
 }
 
+/** Leave an RCU read-side critical section. */
 export function rcu_read_unlock(): void {
   if (current.rcu_read_lock_nesting <= 0) throw new KernelBug('RCU', `rcu_read_unlock() without rcu_read_lock() in ${current.describe()}`);
   current.rcu_read_lock_nesting--;
 }
 
+/** Is the current task in an RCU read-side critical section? */
 export function rcu_read_lock_held(): boolean {
   return current.rcu_read_lock_nesting > 0;
 }

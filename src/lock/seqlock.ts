@@ -11,6 +11,7 @@
 import { atomic_fetch_add_relaxed, READ_ONCE, smp_rmb, smp_wmb } from './atomic';
 import type { seqcount_t } from './mm_types';
 
+/** Start a sequence at 0. */
 export function seqcount_init(s: seqcount_t): void {
   s.sequence.v = 0;
 }

@@ -17,9 +17,13 @@
 
 import { at, step, type Gen } from './step';
 
+/** Cache flags of include/linux/slab.h (only SLAB_TYPESAFE_BY_RCU changes behaviour here). */
 export const SLAB_HWCACHE_ALIGN = 0x00002000;
+/** Panic if the cache cannot be created. */
 export const SLAB_PANIC = 0x00040000;
+/** Freed objects may be reused at once but stay objects of this type. */
 export const SLAB_TYPESAFE_BY_RCU = 0x00080000;
+/** Charge objects to the memory cgroup. */
 export const SLAB_ACCOUNT = 0x04000000;
 
 /** A free-list link value: not an address any VMA could have. */
@@ -38,6 +42,7 @@ export interface kmem_cache_args<T> {
 const S_ALLOC = step('kmem_cache_alloc', 'pop the free list (or a fresh slab object)');
 const S_FREE = step('kmem_cache_free', 'write the free pointer into the object, push it on the free list');
 
+/** A cache: a LIFO free list of objects of one type, each with a slot number. */
 export class kmem_cache<T extends object> {
   /** The free list, most recently freed last. */
   readonly free_list: T[] = [];

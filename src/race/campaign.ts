@@ -25,8 +25,10 @@ import { dfsExplore } from './dfs';
 import { sameFailure, shrinkRace, type Shrunk } from './shrink';
 import { saveRegression } from './regressions';
 
+/** The schedulers a campaign can use. */
 export type SchedulerName = 'mix' | 'random' | 'pct' | 'dfs';
 
+/** The parameters of a race campaign. */
 export interface RaceCampaignOptions {
   seed: number;
   /** Runs (programs × schedules) to try; for dfs, programs. */
@@ -93,6 +95,7 @@ export interface CampaignFinding {
   readonly file: string | null;
 }
 
+/** What a campaign did. */
 export interface RaceCampaignResult {
   readonly runs: number;
   readonly steps: number;
@@ -112,6 +115,7 @@ export interface StopRequest {
   pause(): Promise<void>;
 }
 
+/** Progress of a running campaign. */
 export interface CampaignProgress {
   readonly runs: number;
   readonly steps: number;

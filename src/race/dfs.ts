@@ -11,6 +11,7 @@
 
 import type { RunResult } from './explorer';
 
+/** What a preemption-bounded search of one program found. */
 export interface DfsResult {
   /** The first failing run, or null. */
   readonly failing: RunResult | null;

@@ -102,10 +102,12 @@ export interface RunCoverage {
   readonly ops: Map<string, number>;
 }
 
+/** Empty coverage counts. */
 export function newCoverage(): RunCoverage {
   return { refcountStates: new Map(), readerOutcomes: new Map(), ops: new Map() };
 }
 
+/** Add the counts of @from to @into. */
 export function mergeCoverage(into: RunCoverage, from: RunCoverage): void {
   for (const k of ['refcountStates', 'readerOutcomes', 'ops'] as const) {
     for (const [s, n] of from[k]) into[k].set(s, (into[k].get(s) ?? 0) + n);
@@ -116,6 +118,7 @@ function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
+/** What one run did. */
 export interface RunResult {
   readonly finding: Finding | null;
   readonly steps: number;
@@ -133,8 +136,10 @@ export interface RunResult {
   readonly nestingLimited: boolean;
 }
 
+/** Sequentially consistent memory, or LKMM visibility (visibility.ts). */
 export type MemoryModel = 'sc' | 'lkmm';
 
+/** What one run executes, and how. */
 export interface RunOptions {
   readonly kernel: RaceKernel;
   readonly port: RacePort;

@@ -47,6 +47,7 @@ export type RacePort = Pick<
 
 /** Where every mm's VMAs live: a small window, so that addresses collide. */
 export const RACE_BASE = 0x100000;
+/** Every mm maps within the same window of this many pages, so that VMAs collide and recycle. */
 export const RACE_PAGES = 16;
 const P = PAGE_SIZE;
 const WINDOW_END = RACE_BASE + RACE_PAGES * P;
@@ -56,7 +57,9 @@ const RW = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
 /** Flag words of new mappings and mprotect (index 0 is what shrinking prefers). */
 export const RACE_FLAGS: readonly bigint[] = [RW, RW | VM_ACCOUNT, VM_READ | VM_MAYREAD | VM_MAYWRITE, RW | VM_SEALED, RW | VM_GROWSDOWN];
 
+/** The writer operations (munmap!: munmap with a failing preallocation). */
 export const OP_KINDS = ['mmap', 'munmap', 'mprotect', 'split', 'extend', 'copy', 'munmap!'] as const;
+/** One writer operation kind. */
 export type OpKind = (typeof OP_KINDS)[number];
 
 /** An operation as the program states it: a kind and four small numbers. */

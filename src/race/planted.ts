@@ -8,6 +8,7 @@
 import type { FindingKind } from './explorer';
 import type { PlantSpec } from './plant';
 
+/** A bug from the history of the lock, planted in a copy of the model or the port. */
 export interface HistoricBug {
   readonly id: string;
   readonly title: string;

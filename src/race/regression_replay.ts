@@ -10,11 +10,13 @@ import { DEFAULT_RACE, replay } from './campaign';
 import { summary } from './report';
 import { loadRegression, RaceInputError } from './regressions';
 
+/** The outcome of replaying one regression file. */
 export interface RegressionResult {
   readonly status: 'pass' | 'fail' | 'bad-input';
   readonly message: string;
 }
 
+/** Replay a saved race regression: it must show no failure, or exactly the known defect it records. */
 export function replayRegression(file: string): RegressionResult {
   let reg;
   try {

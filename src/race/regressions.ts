@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The format tag of a race regression file. */
 export const RACE_FORMAT = 'vma-race/1';
 
 /** fixtures/race/ of the project (next to src/ or dist/). */
@@ -19,6 +20,7 @@ export function raceFixturesDir(): string {
   return join(__dirname, '..', '..', 'fixtures', 'race');
 }
 
+/** A saved race finding: the program, schedule and options that reproduce it, and what was found. */
 export interface RaceRegression {
   readonly format?: string;
   readonly name?: string;

@@ -106,6 +106,7 @@ export function interleaving(actors: readonly string[], rows: readonly TraceRow[
   return out;
 }
 
+/** What a report is made from. */
 export interface ReportInput {
   readonly finding: Finding;
   /** The (shrunk) program and schedule. */

@@ -18,10 +18,12 @@ export interface FaultPlan {
   readonly hold: number;
 }
 
+/** A page-fault reader: the pages it faults on and how long it holds each. */
 export interface ReaderPlan {
   readonly faults: readonly FaultPlan[];
 }
 
+/** One mm: its initial mappings, its writer's operations, its readers. */
 export interface MmPlan {
   /** mmap intents run before the race starts (nobody else is running then). */
   readonly initial: readonly OpIntent[];
@@ -29,6 +31,7 @@ export interface MmPlan {
   readonly readers: readonly ReaderPlan[];
 }
 
+/** A decoded program. */
 export interface Scenario {
   readonly mms: readonly MmPlan[];
 }

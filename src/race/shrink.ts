@@ -57,6 +57,7 @@ function smaller(s: Scenario): Scenario[] {
   return out;
 }
 
+/** A shrunk failing run. */
 export interface Shrunk {
   readonly program: number[];
   readonly schedule: number[];

@@ -53,6 +53,7 @@ export interface ChoiceContext {
   readonly stale: boolean;
 }
 
+/** A scheduler: makes every choice of a run. */
 export interface Strategy {
   readonly name: string;
   /** Called once per run with the number of actors and their names. */

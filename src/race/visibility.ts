@@ -73,6 +73,7 @@ function join(into: Int32Array, from: Int32Array | null): void {
 
 let epochs = 0;
 
+/** The LKMM visibility model of one run: store histories, clocks, fences. */
 export class Visibility {
   private readonly n: number;
   private readonly vc: Int32Array[];
