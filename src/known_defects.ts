@@ -32,6 +32,19 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
       'the port differing only by the warning or maple-state misuse it records there',
     fix: 'none',
   },
+  {
+    id: 'v6.15-commit-merge-oom-iterator',
+    summary:
+      "vma_merge_existing_range() does not reset the VMA iterator when commit_merge()'s preallocation fails: " +
+      'it stays where the merge moved it (on prev, for a merge with prev) with the merged range, so a caller that ' +
+      "goes on walking — apply_mlockall_flags() — steps on from there (a maple-state misuse) and meets the same VMA " +
+      'again with itself as prev (VM_WARN_ON_VMG(prev && start <= prev->vm_start), as syzbot reported through munlockall())',
+    recognisedBy:
+      'a fuzz finding whose failing command is an mlockall for which the reference model saw a merge of ' +
+      "vma_modify_flags() fail in commit_merge()'s preallocation, the port differing only by the maple-state " +
+      'misuse and the warning it records there',
+    fix: '0cf4b1687a187ba9247c71721d8b064634eda1f7 ("mm/vma: reset VMA iterator on commit_merge() OOM failure", mainline after v6.15, for v6.16; Fixes: 47b16d0462a4)',
+  },
 ];
 
 /** The entry with this id, if any. */
