@@ -8,6 +8,7 @@
  */
 
 import { parseTrace } from '../../src/trace/parse';
+import { replayText } from '../../src/trace/replay';
 import { TraceWorld } from '../../src/trace/world';
 import type { TraceExpect } from '../../src/trace/types';
 import { maple_check_summary, warn_summary } from '../../src/vma_internal';
@@ -58,6 +59,14 @@ test('the MCL_* values are the kernel\'s, and mlockall() refuses MCL_ONFAULT alo
   expect([MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT]).toEqual([1, 2, 4]);
   expect([1, 2, 3, 5, 6, 7].every(mlockall_flags_valid)).toBe(true);
   expect([0, 4, 8, -1, 1.5].some(mlockall_flags_valid)).toBe(false);
+});
+
+test('a trace asking mlockall() for MCL_ONFAULT alone is bad input (the syscall refuses it before any VMA code)', () => {
+  const text = JSON.stringify({ format: 'vma-trace/1', kernel: 'v6.15', name: 'bad', steps: [{ op: 'mlockall', flags: 4 }] });
+  const r = replayText(text, 'bad.json');
+  expect(r.status).toBe('bad-input');
+  expect(r.step).toBe(0);
+  expect(r.message).toMatch(/field 'flags': mlockall\(\) refuses flags 4/);
 });
 
 test('MCL_CURRENT locks every VMA, merging it with a locked neighbour, and charges only the newly locked pages', () => {
