@@ -159,8 +159,19 @@ export function apply_mlockall_flags(flags: number): number {
     if (flags & MCL_ONFAULT) to_add |= VM_LOCKONFAULT;
   }
 
+  /*
+   * Not in the kernel: a bound on the walk, for a port that keeps putting
+   * the iterator back (a VMA comes round at most twice in v6.15, and the
+   * walk never adds VMAs), so that such a bug fails loudly instead of hanging.
+   */
+  const bound = 4 * mm.map_count + 8;
+  let visits = 0;
+
   /* for_each_vma(vmi, vma) */
   while ((vma = vma_next(vmi)) !== null) {
+    if (++visits > bound) {
+      throw new Error(`apply_mlockall_flags(): the walk visited ${visits} VMAs of ${mm.map_count} and goes on: the iterator keeps going back`);
+    }
     let newflags = vma.vm_flags & ~VM_LOCKED_MASK;
     newflags |= to_add;
 

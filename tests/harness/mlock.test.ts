@@ -11,10 +11,13 @@ import { parseTrace } from '../../src/trace/parse';
 import { replayText } from '../../src/trace/replay';
 import { TraceWorld } from '../../src/trace/world';
 import type { TraceExpect } from '../../src/trace/types';
-import { maple_check_summary, warn_summary } from '../../src/vma_internal';
+import * as vma from '../../src/mm/vma';
+import { ENOMEM, ERR_PTR, maple_check_summary, vma_iter_set, warn_summary } from '../../src/vma_internal';
 import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, mlockall_flags_valid } from '../../src/harness/mlock';
 
 type Json = { [key: string]: unknown };
+
+afterEach(() => jest.restoreAllMocks());
 
 interface Ran {
   last: TraceExpect;
@@ -210,4 +213,14 @@ describe("v6.15: commit_merge()'s preallocation failing part-way through the wal
     ]);
     expect(r.last.mm?.locked_vm).toBe(0);
   });
+});
+
+test('a port whose failures keep putting the iterator back fails loudly instead of hanging (a bound of the driver, not the kernel)', () => {
+  jest.spyOn(vma, 'vma_modify_flags').mockImplementation((vmi) => {
+    vma_iter_set(vmi, 0);
+    return ERR_PTR(-ENOMEM);
+  });
+  expect(() => run([link(0x100000, 0x101000, RW), link(0x103000, 0x104000, RW), { op: 'mlockall', flags: 1 }])).toThrow(
+    'apply_mlockall_flags(): the walk visited 17 VMAs of 2 and goes on: the iterator keeps going back',
+  );
 });
