@@ -47,6 +47,11 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   },
 ];
 
+/** How a report names the defect: its id, and the upstream commit that fixes it when there is one. */
+export function knownDefectTitle(d: KnownDefect): string {
+  return d.fix === 'none' ? `${d.id} (not fixed upstream)` : `${d.id}, fixed upstream by ${d.fix}`;
+}
+
 /** The entry with this id, if any. */
 export function knownDefect(id: string): KnownDefect | undefined {
   return KNOWN_DEFECTS.find((d) => d.id === id);

@@ -27,7 +27,7 @@ import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotV
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { defectPath, recogniseKnownDefect } from './defects';
-import type { KnownDefect } from '../known_defects';
+import { knownDefectTitle, type KnownDefect } from '../known_defects';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
 
@@ -541,7 +541,7 @@ function reportFailure(
         (replayPath ? ` --replay-path "${replayPath}"` : '')
       : `vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`;
   const message = [
-    known ? `known v6.15 defect ${known.id}: ${known.summary} (upstream fix: ${known.fix})` : '',
+    known ? `known v6.15 defect ${knownDefectTitle(known)}: ${known.summary}` : '',
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
     `shrunk to ${steps.length} steps:`,
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),
