@@ -19,6 +19,9 @@
  *    planted.test.ts shows the fault sweep catching it).  Not the known
  *    v6.15 defect: another failure (the clone, not the preallocation), no
  *    maple-state misuse, and the model names the abort path.
+ *  - the same path putting the iterator back wrongly: without
+ *    vma_iter_load() (the walk meets the VMA again) or past the VMA (the
+ *    walk skips the next one): the fault sweep of mlockall catches both.
  *  - vms_abort_munmap_vmas() storing the gap without mas_set_range(): the
  *    munmap error path whose repositioning matters.  mlockall cannot see
  *    it (it starts from an iterator of its own); mmap itself does.
@@ -41,11 +44,15 @@ import { replayFile } from '../../src/trace/replay';
 import type * as World from '../../src/trace/world';
 import type * as Trace from '../../src/trace/parse';
 import type * as Kernel from '../../src/vma_internal';
-import { plantInCopy, type Bug, type PlantedCopy } from './plant';
+import { plantInCopy, sweepCatches, type Bug, type PlantedCopy } from './plant';
 import { COMMANDS, RUNS, SCENARIO_RUNS, SEED } from './suite';
 
+const ABORT = '/* abort: */\n  vma_iter_set(vmi, start);\n  vma_iter_load(vmi);';
 const BUGS: readonly Bug[] = [
-  { id: 'abort_reset_deleted', kind: 'stmt', from: '/* abort: */\n  vma_iter_set(vmi, start);\n  vma_iter_load(vmi);', to: '' },
+  { id: 'abort_reset_deleted', kind: 'stmt', from: ABORT, to: '' },
+  /* The abort: path putting the iterator back wrongly: without vma_iter_load() (the walk meets the VMA again), or past the VMA (it skips the next). */
+  { id: 'abort_no_load', kind: 'stmt', from: ABORT, to: 'vma_iter_set(vmi, start);' },
+  { id: 'abort_past_end', kind: 'stmt', from: ABORT, to: 'vma_iter_set(vmi, end);\n  vma_iter_load(vmi);' },
   { id: 'munmap_abort_no_set_range', kind: 'stmt', from: 'mas_set_range(mas, vms.start, vms.end - 1);', to: '' },
   /* Not a bug: upstream's fix, 0cf4b1687a18 ("mm/vma: reset VMA iterator on commit_merge() OOM failure"). */
   {
@@ -55,8 +62,13 @@ const BUGS: readonly Bug[] = [
     to: 'vma_iter_set(vmi, start);\n      vma_iter_load(vmi);\n      if (anon_dup.value) unlink_anon_vmas(anon_dup.value);',
   },
 ];
-/* The harness's own check of the trace iterator after the abort path, off while the abort bug is on. */
-const HARNESS: readonly Bug[] = [{ id: 'abort_reset_deleted', kind: 'expr', from: 'iteratorAfterAbort(step, model, w)', to: 'null' }];
+/* The harness's own check of the trace iterator after the abort path, off while an abort bug is on. */
+const HARNESS: readonly Bug[] = ['abort_reset_deleted', 'abort_no_load', 'abort_past_end'].map((id) => ({
+  id,
+  kind: 'expr' as const,
+  from: 'iteratorAfterAbort(step, model, w)',
+  to: 'null',
+}));
 
 let copy: PlantedCopy;
 let regressions: string;
@@ -96,6 +108,15 @@ test("(b) the abort: path without its iterator reset: mlockall meets the VMA aga
   expect(f.steps.some((s) => s.op === 'inject' && s.point === 'anon_vma_clone' && s.count > 0)).toBe(true);
   expect(f.steps.some((s) => s.op === 'fail_prealloc')).toBe(false);
   regressionPinsIt(f);
+});
+
+test.each([
+  { id: 'abort_no_load', what: 'reset without vma_iter_load(): the walk meets the VMA again', shows: /VM_WARN_ON_VMG\(prev && start <= prev->vm_start\)/ },
+  { id: 'abort_past_end', what: 'reset past the VMA: the walk skips the next one', shows: /port disagrees with the model on 'mm\.locked_vm'[\s\S]*address space differs/ },
+])('(b) the abort: path putting the iterator back wrongly, $what: the fault sweep of mlockall catches it', ({ id, shows }) => {
+  const f = sweepCatches(copy, id, 'mlockall');
+  expect(f).toMatch(/^\{"op":"mlockall","flags":\d\} with call #\d of anon_vma_clone failing: /);
+  expect(f).toMatch(shows);
 });
 
 test('(b) vms_abort_munmap_vmas() storing the gap from wherever the iterator is: mmap catches it (mlockall cannot: its iterator is its own)', () => {
