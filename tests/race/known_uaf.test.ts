@@ -16,14 +16,14 @@ import type { ReportJson } from '../../src/cli/report';
 import { testContext } from '../cli/context';
 
 const o: RaceCampaignOptions = { ...DEFAULT_RACE, timeLimitMs: 0, runs: 5000, stopAtFirst: false, stopAtKnown: true, shrinkTimeMs: 500, regressionDir: null };
-const uaf = KNOWN_DEFECTS.find((d) => d.id === 'vma-refcount-put-uaf');
+const uaf = KNOWN_DEFECTS.find((d) => d.id === 'v6.15-vma-refcount-put-uaf');
 
 test('the default campaign finds the v6.15 use-after-free, as a known defect fixed by 9bbffee67ffd', async () => {
   const r = runRaceCampaign(o);
-  const f = r.findings.find((x) => x.known?.id === 'vma-refcount-put-uaf');
+  const f = r.findings.find((x) => x.known?.id === 'v6.15-vma-refcount-put-uaf');
   expect(f).toBeDefined();
   if (!f) return;
-  expect(uaf?.fix).toBe('9bbffee67ffd');
+  expect(uaf?.fix).toMatch(/^9bbffee67ffd /);
   expect(f.finding.kind).toBe('use-after-free');
   expect(f.finding.message).toMatch(/vma_writer_wait\.task of mm#\d+ in rcuwait_wake_up\(\)/);
   expect(f.report).toContain('known defect, fixed upstream by 9bbffee67ffd');
@@ -36,7 +36,7 @@ test('the default campaign finds the v6.15 use-after-free, as a known defect fix
   const ctx = testContext();
   expect(await main(['race', ...(cmd as RegExpExecArray)[1].split(' '), '--json'], ctx)).toBe(0);
   const doc = JSON.parse(ctx.stdout()) as ReportJson;
-  expect(doc.race?.known_defects.map((k) => [k.id, k.message])).toEqual([['vma-refcount-put-uaf', f.finding.message]]);
+  expect(doc.race?.known_defects.map((k) => [k.id, k.message])).toEqual([['v6.15-vma-refcount-put-uaf', f.finding.message]]);
 
   /* The upstream fix: the same program and schedule are harmless, ... */
   const fixed = replay({ ...o, fixes: ['9bbffee67ffd'] }, f.program, f.schedule);

@@ -16,7 +16,7 @@ const files = regressionFiles(raceFixturesDir());
 
 test('there are saved race regressions', () => {
   expect(files.length).toBeGreaterThanOrEqual(9);
-  expect(files.some((f) => loadRegression(f).expectKnown === 'vma-refcount-put-uaf')).toBe(true);
+  expect(files.some((f) => loadRegression(f).expectKnown === 'v6.15-vma-refcount-put-uaf')).toBe(true);
 });
 
 test.each(files.map((f) => [f.split('/').pop() as string, f]))('%s replays', (_name, file) => {
