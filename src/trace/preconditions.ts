@@ -17,6 +17,7 @@
  */
 
 import { PAGE_SIZE, type vm_area_struct } from '../vma_internal';
+import { mlockall_flags_valid } from '../harness/mlock';
 import type { TraceStep } from './types';
 
 /** A step that breaks a precondition, naming the argument at fault. */
@@ -139,6 +140,12 @@ export function checkPreconditions(w: PreconditionWorld, step: TraceStep): void 
     case 'copy_vma':
       w.vma(step.vma, 'vma');
       range('addr', step.addr, 'len', step.addr + step.len);
+      return;
+    case 'mlockall':
+      /* 0 is munlockall(); anything else must pass mlockall()'s own check (else -EINVAL, before the VMA code). */
+      if (step.flags !== 0 && !mlockall_flags_valid(step.flags)) {
+        throw new TraceInputError('flags', `mlockall() refuses flags ${step.flags} (MCL_ONFAULT needs MCL_CURRENT or MCL_FUTURE)`);
+      }
       return;
   }
 }

@@ -14,6 +14,7 @@ import { PAGE_SIZE, VM_GROWSDOWN, VM_SEALED } from '../../vma_internal/constants
 import type { TraceStep } from '../../trace/types';
 import { STACK_GUARD_GAP, MMAP_MIN_ADDR } from './growth';
 import { SPECIAL } from './merge';
+import { MCL } from './mlock';
 import { ModelRefusal, type Seg } from './state';
 import type { VmaModel } from '../model';
 
@@ -47,6 +48,8 @@ const BRK_CALLER_FLAGS: readonly bigint[] = [0n, 0x4n, 0x2000n, 0x2004n];
 export interface ValidateOptions {
   /** Accept steps that reach a known v6.15 defect (to let the fuzzer find it). */
   readonly allowKnownDefects?: boolean;
+  /** Paths of KNOWN_DEFECT_PATHS refused even so (defects already found). */
+  readonly heldBack?: readonly string[];
   /**
    * Accept unmapping more pages than total_vm or locked_vm hold (the
    * counters wrap).  The random-* oracle traces, which record no counters,
@@ -57,7 +60,7 @@ export interface ValidateOptions {
 }
 
 /** A step whose trial reaches one of these paths is refused unless allowed. */
-export const KNOWN_DEFECT_PATHS: readonly string[] = ['defect:mmap_expand_clone_iter'];
+export const KNOWN_DEFECT_PATHS: readonly string[] = ['defect:mmap_expand_clone_iter', 'defect:mlockall_commit_merge_iter'];
 
 const aligned = (v: number): boolean => v % PAGE_SIZE === 0;
 const range = (s: number, e: number): Invalid => (!aligned(s) || !aligned(e) || s >= e ? 'bad range' : null);
@@ -198,6 +201,10 @@ export function validateStep(m: VmaModel, step: TraceStep, opts: ValidateOptions
     }
     case 'take_all_locks':
       return m.segs.some((s) => s.chain > 0 && s.chainAnon === null) ? 'chain entries without anon_vma' : null;
+    case 'mlockall':
+      /* munlockall(), or what mlockall() accepts; unlocking what was never charged would wrap locked_vm. */
+      if (!Number.isInteger(step.flags) || step.flags < 0 || step.flags > 7 || step.flags === MCL.ONFAULT) return 'mlockall flags';
+      return trial(m, step, opts);
   }
 }
 
@@ -212,6 +219,7 @@ function trial(m: VmaModel, step: TraceStep, opts: ValidateOptions): Invalid {
     throw err;
   }
   if (!opts.allowCounterWrap && (t.counters.total < 0 || t.counters.locked < 0)) return 'would unmap uncharged pages';
-  if (!opts.allowKnownDefects && t.paths.some((p) => KNOWN_DEFECT_PATHS.includes(p))) return 'reaches a known v6.15 defect';
+  const refused = (p: string): boolean => KNOWN_DEFECT_PATHS.includes(p) && (!opts.allowKnownDefects || (opts.heldBack?.includes(p) ?? false));
+  if (t.paths.some(refused)) return 'reaches a known v6.15 defect';
   return null;
 }
