@@ -12,6 +12,7 @@ import { runCommand } from './cli/main_job';
 import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
 import { replayCommand } from './cli/replay_cmd';
 import { raceCommand } from './cli/race_cmd';
+import { limitHeapGrowth } from './util/heap';
 
 /** The commands, in the order the help lists them. */
 const COMMANDS: readonly CommandFactory[] = [runCommand, replayCommand, fuzzCommand, raceCommand];
@@ -52,6 +53,7 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
  * a second one ends the process at once) and sets the exit status.
  */
 export async function cliMain(argv: readonly string[]): Promise<number> {
+  limitHeapGrowth();
   const ctx = processContext();
   let signals = 0;
   const onSigint = (): void => {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Long random traces for the benchmark: a mix of every operation that keeps
- * the number of VMAs near a target.  Arguments are chosen from the live
+ * Long random traces for the benchmark, in two shapes: 'churn' populates to
+ * a target number of VMAs first, then mixes every operation so that the
+ * count stays near the target; 'buildup' grows towards the target for the
+ * whole trace (five steps in six add a mapping, by mmap() or by linking a
+ * VMA, while the count is below the target; the sixth churns as above).  Arguments are chosen from the live
  * state (by running each step while generating), so every step respects its
  * caller's preconditions; an expectation is recorded every `expectEvery`
  * steps, as in the long traces made from the C code.
@@ -18,6 +21,8 @@ export interface BenchTraceOptions {
   readonly steps: number;
   readonly seed: number;
   readonly expectEvery: number;
+  /** 'churn' (default) or 'buildup' (see above). */
+  readonly mode?: 'churn' | 'buildup';
 }
 
 const BASE = 0x10000000;
@@ -60,9 +65,18 @@ export function generateBenchTrace(opts: BenchTraceOptions): { trace: Trace; vma
     return [v.vm_start + a * PAGE_SIZE, v.vm_start + b * PAGE_SIZE];
   };
 
+  const buildup = opts.mode === 'buildup';
   const propose = (): TraceStep | null => {
     const count = world.mm.map_count;
-    if (steps.length < opts.targetVmas && count < opts.targetVmas) {
+    if (buildup && count < opts.targetVmas && int(6) !== 0) {
+      const fr = freeRange(4);
+      if (!fr) return null;
+      const flags = pick(FLAG_CHOICES);
+      return rnd() < 0.5
+        ? { op: 'mmap', addr: fr[0], len: fr[1] - fr[0], flags, pgoff: fr[0] / PAGE_SIZE, file: null }
+        : { op: 'alloc_and_link', start: fr[0], end: fr[1], pgoff: fr[0] / PAGE_SIZE, flags };
+    }
+    if (!buildup && steps.length < opts.targetVmas && count < opts.targetVmas) {
       /* Populate first. */
       const fr = freeRange(4);
       if (!fr) return null;

@@ -1,64 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `npm run bench`: replay throughput of the port on long generated traces
- * at about 50, 5,000 and 20,000 VMAs, and peak memory.  Each size runs in
- * its own process so that memory figures do not mix.  Only the operations
- * are timed (as `vma-harness replay --timing` does).
+ * `npm run bench`: the port's replay throughput on the three trace shapes of
+ * issue 12 (20,000 steps each: a small window of ~25 VMAs, a build-up to
+ * ~5,000 VMAs, a build-up to ~20,000 VMAs), beside the figures of the
+ * original v6.15 C code compiled -O2 (from the issue, measured on the same
+ * 2-core machine), then the fuzzer's commands per second, the port's heap
+ * per VMA, the peak memory of a 1,000,000-step replay, and the race
+ * explorer (race.ts).  Only the operations are timed, as
+ * `vma-harness replay --timing` does:
  *
- *   node dist/bench/main.js [--steps N] [--sizes 50,5000,20000] [--keep DIR]
- *                           [--race-runs N] [--no-race] [--race-only]
+ *   fresh  a new process per replay, through the command launcher
+ *          (bin/vma-harness.js, V8 flags included); median of --fresh N;
+ *   warm   one process replays the parsed trace four times: the first is
+ *          the warm-up, the figure is the best of runs 2-4.
  *
- * Then the race explorer's numbers (race.ts).
+ *   node dist/bench/main.js [--trace FILE]... [--fresh N] [--keep DIR]
+ *        [--fuzz-runs N] [--no-fuzz] [--no-million] [--race-runs N] [--no-race] [--race-only]
+ *
+ * With --trace, only the given traces are timed (no C figures).
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { formatTrace } from '../trace/write';
-import { describeResult, replayFile } from '../trace/replay';
+import { parseTrace } from '../trace/parse';
+import { describeResult, replayFile, replayTrace } from '../trace/replay';
 import { generateBenchTrace } from './gen';
 import { TraceWorld } from '../trace/world';
 import { PAGE_SIZE } from '../vma_internal/constants';
 import { RACE_BENCH_BUGS, raceBench } from './race';
+import { limitHeapGrowth } from '../util/heap';
 
-interface GenResult {
-  avgVmas: number;
-  maxVmas: number;
-  genMs: number;
+/** One of the issue's trace shapes, with the C code's time for it. */
+interface Shape {
+  readonly id: string;
+  readonly label: string;
+  readonly targetVmas: number;
+  readonly mode: 'churn' | 'buildup';
+  /** v6.15 compiled -O2, operations only, from issue 12. */
+  readonly cMs: number;
 }
 
-interface ReplayResult {
-  ops: number;
-  elapsedNs: string;
-  status: string;
-  maxRssMiB: number;
-  heapUsedMiB: number;
+const SHAPES: readonly Shape[] = [
+  { id: 'small', label: 'small window ~25 VMAs', targetVmas: 25, mode: 'churn', cMs: 8.6 },
+  { id: '5k', label: 'build-up to ~5,000 VMAs', targetVmas: 5000, mode: 'buildup', cMs: 23.8 },
+  { id: '20k', label: 'build-up to ~20,000 VMAs', targetVmas: 20000, mode: 'buildup', cMs: 67.1 },
+];
+
+/** Steps per shape trace (as in the issue). */
+const SHAPE_STEPS = 20000;
+/** Targets of issue 12: ratios to the C code. */
+const WARM_TARGET = 2;
+const FRESH_TARGET = 5;
+
+const here = __filename;
+const launcher = resolve(__dirname, '..', '..', 'bin', 'vma-harness.js');
+
+function child(args: string[], nodeArgs: string[] = []): string {
+  return execFileSync(process.execPath, [...nodeArgs, here, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
 }
 
-/* First child: generate the trace and write it. */
-function generate(size: number, steps: number, dir: string): void {
-  const t0 = Date.now();
+/* Child: generate a shape's trace into @file; print the VMA counts. */
+function generate(shapeId: string, steps: number, file: string): void {
+  const shape = SHAPES.find((s) => s.id === shapeId);
+  const targetVmas = shape?.targetVmas ?? Number(shapeId);
   const { trace, vmaCounts } = generateBenchTrace({
-    name: `bench-${size}`,
-    targetVmas: size,
+    name: `bench-${shapeId}`,
+    targetVmas,
     steps,
-    seed: 0x5eed + size,
-    expectEvery: 10000,
+    seed: 0x5eed + targetVmas,
+    expectEvery: Math.min(10000, steps),
+    mode: shape?.mode ?? 'churn',
   });
-  const genMs = Date.now() - t0;
-  writeFileSync(join(dir, `bench-${size}.json`), formatTrace(trace));
-  const tail = vmaCounts.slice(Math.floor(vmaCounts.length / 4));
-  process.stdout.write(
-    JSON.stringify({
-      avgVmas: Math.round(tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length)),
-      maxVmas: Math.max(0, ...vmaCounts),
-      genMs,
-    }),
-  );
+  writeFileSync(file, formatTrace(trace));
+  process.stdout.write(JSON.stringify({ endVmas: vmaCounts[vmaCounts.length - 1] ?? 0, maxVmas: Math.max(0, ...vmaCounts) }));
 }
 
-/* Third child (run with --expose-gc): heap held by the port's state per VMA. */
+/* Child: parse @file once, replay it four times; print each run's operation time. */
+function warm(file: string): void {
+  const trace = parseTrace(readFileSync(file, 'utf8'), file);
+  const ms: number[] = [];
+  let status = 'pass';
+  for (let i = 0; i < 4; i++) {
+    const r = replayTrace(trace, file);
+    if (r.status !== 'pass') status = `${r.status}: ${describeResult(r)}`;
+    ms.push(Number(r.elapsedNs) / 1e6);
+  }
+  process.stdout.write(JSON.stringify({ ms, status }));
+}
+
+/* Child (run with --expose-gc): heap held by the port's state per VMA. */
 function memory(size: number): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
@@ -76,18 +109,104 @@ function memory(size: number): void {
   world.dispose();
 }
 
-/* Second child: replay it in a fresh process, so peak memory is the replay's. */
-function replay(size: number, dir: string): void {
-  const r = replayFile(join(dir, `bench-${size}.json`));
+/* Child: replay @file as `vma-harness replay` does; print the peak RSS. */
+function peak(file: string): void {
+  /* As the command does (src/cli.ts). */
+  limitHeapGrowth();
+  const r = replayFile(file, file, 4096 * 1048576);
   process.stdout.write(
     JSON.stringify({
       ops: r.stepsRun,
-      elapsedNs: r.elapsedNs.toString(),
+      ms: Number(r.elapsedNs) / 1e6,
       status: r.status === 'pass' ? 'pass' : `${r.status}: ${describeResult(r)}`,
       maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 1048576),
     }),
   );
+}
+
+/* Operation time of @file in a fresh process, through the launcher, @n times. */
+function fresh(file: string, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const line = execFileSync(process.execPath, [launcher, 'replay', '--timing', '--max-size', '4096', file], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const m = /elapsed_ns (\d+)/.exec(line);
+    if (!m) throw new Error(`bench: no timing line from replay of ${file}: ${line}`);
+    out.push(Number(m[1]) / 1e6);
+  }
+  return out;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+const ratio = (x: number, c: number, target: number): string => `${(x / c).toFixed(1)}${x / c <= target ? '' : ' (over)'}`;
+
+interface Timed {
+  readonly label: string;
+  readonly cMs: number | null;
+  readonly fresh: number[];
+  readonly warm: number[];
+  readonly status: string;
+  readonly vmas: string;
+}
+
+function timeTrace(label: string, file: string, cMs: number | null, nFresh: number, vmas: string): Timed {
+  const w = JSON.parse(child(['--warm', file])) as { ms: number[]; status: string };
+  return { label, cMs, fresh: fresh(file, nFresh), warm: w.ms, status: w.status, vmas };
+}
+
+function printTimings(rows: Timed[], nFresh: number): void {
+  const w = (s: string, n: number): string => s.padEnd(n);
+  process.stdout.write(
+    `\nReplay, operations only (fresh: median of ${nFresh} new processes, min in brackets; warm: best of runs 2-4 in one process)\n`,
+  );
+  process.stdout.write(
+    `  ${w('trace', 26)} ${w('VMAs (end/max)', 15)} ${w('C -O2', 9)} ${w('fresh', 22)} ${w('ratio', 11)} ${w('warm', 10)} ${w('ratio', 11)} status\n`,
+  );
+  for (const r of rows) {
+    const f = median(r.fresh);
+    const best = Math.min(...r.warm.slice(1));
+    process.stdout.write(
+      `  ${w(r.label, 26)} ${w(r.vmas, 15)} ${w(r.cMs === null ? '-' : ms(r.cMs), 9)} ${w(`${ms(f)} [${ms(Math.min(...r.fresh))}]`, 22)} ${w(
+        r.cMs === null ? '-' : ratio(f, r.cMs, FRESH_TARGET),
+        11,
+      )} ${w(ms(best), 10)} ${w(r.cMs === null ? '-' : ratio(best, r.cMs, WARM_TARGET), 11)} ${r.status}\n`,
+    );
+  }
+  if (rows.some((r) => r.cMs !== null)) {
+    process.stdout.write(
+      `  (C: v6.15 mm/vma.c -O2 in its harness, from issue 12, same machine; targets: fresh <= ${FRESH_TARGET}x, warm <= ${WARM_TARGET}x)\n`,
+    );
+  }
+}
+
+/* The fuzzer: commands per second of the default campaign (fewer runs), every check on. */
+function fuzzBench(runs: number): void {
+  const regs = mkdtempSync(join(tmpdir(), 'vma-bench-regs-'));
+  try {
+    const args = ['fuzz', '--json', '--runs', String(runs), '--scenarios', String(runs), '--sweep', '0', '--regressions', regs];
+    let text: string;
+    try {
+      text = execFileSync(process.execPath, [launcher, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    } catch (err) {
+      /* Exit status 1 (a failure) still prints the document. */
+      text = String((err as { stdout?: string }).stdout ?? '');
+    }
+    const doc = JSON.parse(text) as { fuzz: { runs: number; commands: number; checks: number; elapsed_s: number; failures: unknown[] } };
+    const f = doc.fuzz;
+    process.stdout.write(
+      `\nFuzzing (default campaign, ${runs} merge scenarios + ${runs} command sequences, no sweep, every check on):\n` +
+        `  ${f.commands} commands, ${f.checks} checks in ${f.elapsed_s} s: ${Math.round(f.commands / f.elapsed_s)} commands/s` +
+        `${f.failures.length ? `  (${f.failures.length} failure(s))` : ''}\n`,
+    );
+  } finally {
+    rmSync(regs, { recursive: true, force: true });
+  }
 }
 
 function main(argv: string[]): number {
@@ -95,59 +214,66 @@ function main(argv: string[]): number {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  if (argv[0] === '--generate') {
-    generate(Number(argv[1]), Number(argv[2]), argv[3]);
-    return 0;
-  }
-  if (argv[0] === '--memory') {
-    memory(Number(argv[1]));
-    return 0;
-  }
-  if (argv[0] === '--replay') {
-    replay(Number(argv[1]), argv[2]);
-    return 0;
+  const all = (name: string): string[] => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]] : []));
+  switch (argv[0]) {
+    case '--generate':
+      generate(argv[1], Number(argv[2]), argv[3]);
+      return 0;
+    case '--warm':
+      warm(argv[1]);
+      return 0;
+    case '--memory':
+      memory(Number(argv[1]));
+      return 0;
+    case '--peak':
+      peak(argv[1]);
+      return 0;
   }
   const raceRuns = Number(arg('--race-runs') ?? 4000);
   if (argv.includes('--race-only')) {
     raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
     return 0;
   }
-  const sizes = (arg('--sizes') ?? '50,5000,20000').split(',').map(Number);
-  const steps = Number(arg('--steps') ?? 200000);
+  const nFresh = Number(arg('--fresh') ?? 5);
+  const traces = all('--trace');
   const keep = arg('--keep');
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'vma-bench-'));
   mkdirSync(dir, { recursive: true });
-  process.stdout.write(`vma-harness bench: ${steps} steps per size, expectations every 10000 steps\n`);
-  process.stdout.write('  VMAs (avg/max)    steps/s      ns/step   replay-time   peak RSS (replay)   gen-time  status\n');
   let ok = true;
-  for (const size of sizes) {
-    const run = (args: string[]): string =>
-      execFileSync(process.execPath, [__filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const g = JSON.parse(run(['--generate', String(size), String(steps), dir])) as GenResult;
-    const r = { size, ...g, ...(JSON.parse(run(['--replay', String(size), dir])) as ReplayResult) };
-    const ns = Number(r.elapsedNs);
-    const perSec = r.ops / (ns / 1e9);
-    process.stdout.write(
-      `  ${`${r.avgVmas}/${r.maxVmas}`.padEnd(15)} ${Math.round(perSec).toString().padStart(10)} ${(ns / r.ops)
-        .toFixed(0)
-        .padStart(10)} ${(ns / 1e9).toFixed(2).padStart(10)} s ${`${r.maxRssMiB} MiB`.padStart(10)} ${(r.genMs / 1000)
-        .toFixed(1)
-        .padStart(8)} s  ${r.status}\n`,
-    );
-    process.stdout.write(`    timing: ops ${r.ops} elapsed_ns ${r.elapsedNs}   (trace: ${join(dir, `bench-${size}.json`)})\n`);
-    if (r.status !== 'pass') ok = false;
+  try {
+    const rows: Timed[] = [];
+    if (traces.length) {
+      for (const t of traces) rows.push(timeTrace(basename(t), resolve(t), null, nFresh, '-'));
+    } else {
+      process.stdout.write(`vma-harness bench: three trace shapes of ${SHAPE_STEPS} steps (see src/bench/gen.ts), traces in ${dir}\n`);
+      for (const s of SHAPES) {
+        const file = join(dir, `bench-${s.id}.json`);
+        const g = JSON.parse(child(['--generate', s.id, String(SHAPE_STEPS), file])) as { endVmas: number; maxVmas: number };
+        rows.push(timeTrace(s.label, file, s.cMs, nFresh, `${g.endVmas}/${g.maxVmas}`));
+      }
+    }
+    printTimings(rows, nFresh);
+    if (rows.some((r) => r.status !== 'pass')) ok = false;
+    if (traces.length) return ok ? 0 : 1;
+
+    if (!argv.includes('--no-fuzz')) fuzzBench(Number(arg('--fuzz-runs') ?? 10000));
+
+    const mem = JSON.parse(child(['--memory', '20000'], ['--expose-gc'])) as { bytesPerVma: number; vmas: number };
+    process.stdout.write(`\nMemory: the port's state takes ${mem.bytesPerVma} bytes of heap per VMA (${mem.vmas} VMAs linked: VMA objects, tree, registry)\n`);
+    if (!argv.includes('--no-million')) {
+      const file = join(dir, 'bench-1m.json');
+      const g = JSON.parse(child(['--generate', '5000', '1000000', file])) as { endVmas: number };
+      const p = JSON.parse(child(['--peak', file])) as { ops: number; ms: number; status: string; maxRssMiB: number };
+      process.stdout.write(
+        `  a 1,000,000-step trace (~${g.endVmas} VMAs) replayed by \`vma-harness replay\`: peak RSS ${p.maxRssMiB} MiB, operations ${(p.ms / 1000).toFixed(2)} s, ${p.status}\n`,
+      );
+      if (p.status !== 'pass') ok = false;
+    }
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
-  const mem = JSON.parse(
-    execFileSync(process.execPath, ['--expose-gc', __filename, '--memory', String(Math.max(...sizes))], { encoding: 'utf8' }),
-  ) as { bytesPerVma: number; vmas: number };
-  process.stdout.write(
-    `  port state: ${mem.bytesPerVma} bytes of heap per VMA (${mem.vmas} VMAs linked: VMA objects, tree, registry)\n`,
-  );
-  process.stdout.write('  (peak RSS includes the parsed trace and its expectations)\n');
-  if (!keep) rmSync(dir, { recursive: true, force: true });
   if (!argv.includes('--no-race')) raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
   return ok ? 0 : 1;
 }
 
 process.exitCode = main(process.argv.slice(2));
-

@@ -49,6 +49,8 @@ export function replayExitCode(r: Pick<ReplayJson, 'bad_input' | 'failed'>): num
   return r.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /* Read and replay one entry ("-": standard input). */
 async function replayEntry(e: TraceFileEntry, o: ReplayOptions, ctx: CliContext): Promise<TraceResult> {
   let buf: Buffer;
@@ -59,6 +61,8 @@ async function replayEntry(e: TraceFileEntry, o: ReplayOptions, ctx: CliContext)
     throw err;
   }
   const text = readTraceText(() => buf, e.display);
+  /* The bytes are text now: let them go before the replay (a long trace's file is large). */
+  buf = EMPTY;
   return typeof text === 'string' ? replayText(text, e.display) : text;
 }
 

@@ -188,23 +188,30 @@ export function readTraceFile(path: string, limit: number = DEFAULT_MAX_TRACE_BY
     const odd = oddKind(st);
     if (odd !== null) throw new TraceFileError(`not a regular file: ${odd}`);
     if (st.size > limit) throw new TraceFileError(tooBig(st.size, limit));
-    /* Read until EOF: the size may change under us; never keep more than limit. */
-    const chunks: Buffer[] = [];
+    /*
+     * Read until EOF: the size may change under us; never keep more than
+     * limit.  One buffer of the size fstat() gave (grown if the file grows),
+     * not chunks and a copy: a large trace is held once while read.
+     */
+    let buf = Buffer.allocUnsafe(Math.min(limit + 1, Math.max(st.size + 1, 1 << 16)));
     let total = 0;
-    const chunk = Buffer.allocUnsafe(Math.min(limit + 1, 1 << 20));
     for (;;) {
+      if (total === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(limit + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
       let n: number;
       try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
+        n = readSync(fd, buf, total, buf.length - total, null);
       } catch (err) {
         throw new TraceFileError(`cannot read: ${errCode(err) || String(err)}`);
       }
       if (n === 0) break;
       total += n;
       if (total > limit) throw new TraceFileError(tooBig(total, limit));
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
     }
-    return Buffer.concat(chunks, total);
+    return buf.subarray(0, total);
   } finally {
     closeSync(fd);
   }

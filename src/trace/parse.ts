@@ -7,6 +7,7 @@
 
 import { TraceFormatError } from './errors';
 import { findDuplicateKey } from './json_keys';
+import { splitSteps, type StepsSplit } from './json_split';
 import { HexFormatError, isCanonicalHex, parseHexNumber, parseHexU64 } from './hex';
 import {
   AnonFlags,
@@ -633,10 +634,105 @@ function parseStep(source: string, index: number, raw: unknown): TraceStep {
  * (usually its file name) in error messages. Throws TraceFormatError.
  */
 export function parseTrace(text: string, source: string): Trace {
-  const doc: Locator = new Locator(source, null, null);
   if (text.startsWith('\ufeff')) {
-    doc.fail('', 'the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which vma-trace/1 does not allow: save it as UTF-8 without a BOM');
+    new Locator(source, null, null).fail(
+      '',
+      'the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which vma-trace/1 does not allow: save it as UTF-8 without a BOM',
+    );
   }
+  let trace: Trace | null = null;
+  /* Below a few MiB JSON.parse() of the whole is quicker, and its tree small. */
+  if (text.length >= BY_STEP_CHARS) {
+    try {
+      trace = parseTraceByStep(text, source);
+    } catch {
+      trace = null;
+    }
+  }
+  /* Any fault, or a layout the split does not handle: the whole-document path names the first error. */
+  return trace ?? parseTraceWhole(text, source);
+}
+
+const BY_STEP_CHARS = 8 << 20;
+
+/*
+ * A well-formed trace, one step at a time: JSON.parse() of the document
+ * without its steps, then of each step alone, so that the parsed text of
+ * only one step is held at a time (a 1,000,000-step trace would otherwise
+ * hold JSON.parse()'s tree of every step besides the TraceSteps).  Returns
+ * null or throws on anything wrong; parseTraceWhole() then reports it, so
+ * the errors and their order are the same either way.
+ */
+function parseTraceByStep(text: string, source: string): Trace | null {
+  const steps: TraceStep[] = [];
+  const split = checkByStep(text, source, steps);
+  if (split === null) return null;
+  const root = JSON.parse(split.skeleton) as { kernel: string; name: string };
+  return { format: TRACE_FORMAT, kernel: root.kernel, name: root.name, steps };
+}
+
+/* Check @text step by step (keeping the steps in @out if given); null or a throw on any fault. */
+function checkByStep(text: string, source: string, out: TraceStep[] | null): StepsSplit | null {
+  const split = splitSteps(text);
+  if (split === null || split.spans.length === 0) return null;
+  const root: unknown = JSON.parse(split.skeleton);
+  if (!isObject(root) || root.format !== TRACE_FORMAT) return null;
+  for (const key of Object.keys(root)) if (!TOP_LEVEL_KEYS.includes(key)) return null;
+  if (!hasOwn(root, 'kernel') || !hasOwn(root, 'name')) return null;
+  const doc: Locator = new Locator(source, null, null);
+  readString(doc, 'kernel', root.kernel);
+  readString(doc, 'name', root.name);
+  const spans = split.spans;
+  for (let i = 0; 2 * i < spans.length; i++) {
+    const step = parseStep(source, i, JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1])));
+    if (out !== null) out.push(step);
+  }
+  if (findDuplicateKey(text) !== null) return null;
+  return split;
+}
+
+/** A checked trace whose steps are parsed again from its text when read. */
+export interface LazyTrace {
+  readonly name: string;
+  readonly kernel: string;
+  readonly steps: { readonly length: number; readonly [index: number]: TraceStep };
+}
+
+/**
+ * For very long traces: check the whole document as parseTrace() does (a
+ * trace with a fault anywhere is refused before any step runs), keeping
+ * only where each step's text is; reading steps[i] parses that step again.
+ * Null when the document is not plainly laid out (parseTrace() then
+ * handles it, errors included).
+ */
+export function parseTraceLazily(text: string, source: string): LazyTrace | null {
+  let split: StepsSplit | null = null;
+  let kernel = '';
+  let name = '';
+  try {
+    split = checkByStep(text, source, null);
+    if (split === null) return null;
+    const root = JSON.parse(split.skeleton) as { kernel: string; name: string };
+    kernel = root.kernel;
+    name = root.name;
+  } catch {
+    return null;
+  }
+  const spans = split.spans;
+  const steps = new Proxy({ length: spans.length / 2 } as { length: number; [index: number]: TraceStep }, {
+    get(target, key) {
+      if (typeof key !== 'string' || key === 'length') return Reflect.get(target, key);
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || 2 * i >= spans.length) return undefined;
+      return parseStep(source, i, JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1])));
+    },
+  });
+  return { name, kernel, steps };
+}
+
+/* The whole document at once: the reference behaviour, and every error message. */
+function parseTraceWhole(text: string, source: string): Trace {
+  const doc: Locator = new Locator(source, null, null);
   let root: unknown;
   try {
     root = JSON.parse(text);

@@ -14,9 +14,9 @@ import { escapeControl } from '../util/escape';
 import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
 import { decodeTraceText, DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError } from './files';
-import { parseTrace } from './parse';
+import { type LazyTrace, parseTrace, parseTraceLazily } from './parse';
 import { TraceInputError } from './preconditions';
-import type { Trace } from './types';
+import type { Trace, TraceStep } from './types';
 import { TraceWorld } from './world';
 
 export type TraceStatus = 'pass' | 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
@@ -49,11 +49,20 @@ function msToNs(ms: number): bigint {
  * process.hrtime.bigint() without allocating a bigint per step.
  */
 export function replayTrace(trace: Trace, source: string): TraceResult {
+  return replaySteps(trace.name, source, trace.steps);
+}
+
+/** The steps of a trace, held or read one at a time (see parseTraceLazily()). */
+interface StepSource {
+  readonly length: number;
+  readonly [index: number]: TraceStep;
+}
+
+function replaySteps(name: string, source: string, steps: StepSource): TraceResult {
   const world = new TraceWorld();
-  const steps = trace.steps;
   let elapsedMs = 0;
   let i = 0;
-  const base = { name: trace.name, source };
+  const base = { name, source };
   try {
     for (; i < steps.length; i++) {
       const step = steps[i];
@@ -92,15 +101,22 @@ export function badInput(source: string, step: number | null, op: string | null,
 }
 
 /** Parse and replay the text of one trace; parse errors become bad-input results. */
+/*
+ * From this size on (about 300,000 steps), a trace's steps are read one at a
+ * time as they are replayed rather than all held (see parseTraceLazily()):
+ * the replay of a 1,000,000-step trace then holds its text and one step.
+ */
+const LAZY_TRACE_CHARS = 32 << 20;
+
 export function replayText(text: string, source: string): TraceResult {
-  let trace: Trace;
+  let trace: Trace | LazyTrace;
   try {
-    trace = parseTrace(text, source);
+    trace = (text.length >= LAZY_TRACE_CHARS ? parseTraceLazily(text, source) : null) ?? parseTrace(text, source);
   } catch (err) {
     if (err instanceof TraceFormatError) return badInput(source, err.step, err.op, err.message);
     throw err;
   }
-  return replayTrace(trace, source);
+  return replaySteps(trace.name, source, trace.steps);
 }
 
 /** The text of a trace, or a bad-input result saying why it cannot be had. */

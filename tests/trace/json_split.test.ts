@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Long traces are read one step at a time (src/trace/json_split.ts,
+ * parseTraceLazily): the steps must be exactly those parseTrace() gives, and
+ * anything not plainly well formed must be left to parseTrace(), which
+ * names the error.
+ */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { splitSteps } from '../../src/trace/json_split';
+import { parseTrace, parseTraceLazily } from '../../src/trace/parse';
+import { collectTraceFiles } from '../../src/trace/replay';
+
+const oracle = collectTraceFiles([join(__dirname, '..', '..', 'fixtures', 'oracle')]);
+
+test('read lazily, every oracle trace gives the same steps as parseTrace()', () => {
+  expect(oracle.length).toBeGreaterThanOrEqual(600);
+  for (const f of oracle.filter((_, i) => i % 10 === 0)) {
+    const text = readFileSync(f, 'utf8');
+    const whole = parseTrace(text, f);
+    const lazy = parseTraceLazily(text, f);
+    expect(lazy).not.toBeNull();
+    if (lazy === null) return;
+    expect([lazy.name, lazy.kernel, lazy.steps.length]).toEqual([whole.name, whole.kernel, whole.steps.length]);
+    for (let i = 0; i < whole.steps.length; i++) expect(lazy.steps[i]).toEqual(whole.steps[i]);
+    expect(lazy.steps[whole.steps.length]).toBeUndefined();
+  }
+});
+
+test('the split finds each step, whatever the spacing and the strings hold', () => {
+  const text = ' {"name" : "a]}\\"[{" ,\n"steps":\t[ {"op":"x","s":"}]"} ,[1,[2]],"q\\\\",3 ] , "format":{"k":[]}}\r\n';
+  const s = splitSteps(text);
+  expect(s).not.toBeNull();
+  if (s === null) return;
+  const parts: unknown[] = [];
+  for (let i = 0; i < s.spans.length; i += 2) parts.push(JSON.parse(text.slice(s.spans[i], s.spans[i + 1])));
+  expect(parts).toEqual([{ op: 'x', s: '}]' }, [1, [2]], 'q\\', 3]);
+  expect(JSON.parse(s.skeleton)).toEqual({ name: 'a]}"[{', steps: [], format: { k: [] } });
+});
+
+test.each([
+  ['not an object', '[{"steps":[1]}]'],
+  ['no steps', '{"name":"x"}'],
+  ['steps not an array', '{"steps":{"a":1}}'],
+  ['steps twice', '{"steps":[1],"steps":[2]}'],
+  ['missing comma between steps', '{"steps":[1 2]}'],
+  ['trailing comma', '{"steps":[1,]}'],
+  ['missing colon', '{"steps" [1]}'],
+  ['text after the document', '{"steps":[1]} x'],
+  ['unterminated string', '{"steps":["abc]}'],
+  ['unbalanced step', '{"steps":[{"a":1}}]}'],
+])('%s: left to the whole-document parser', (_what, text) => {
+  expect(splitSteps(text)).toBeNull();
+});
+
+test('a trace with any fault is not read lazily, so parseTrace() reports it', () => {
+  const good = readFileSync(oracle[0], 'utf8');
+  expect(parseTraceLazily(good, 'good')).not.toBeNull();
+  /* A duplicate key inside a step, and a step that is not valid. */
+  const dup = good.replace('{"op":', '{"op":"munmap","op":');
+  expect(parseTraceLazily(dup, 'dup')).toBeNull();
+  expect(() => parseTrace(dup, 'dup')).toThrow(/duplicate key 'op'/);
+  const bad = good.replace('{"op":', '{"bogus":1,"op":');
+  expect(parseTraceLazily(bad, 'bad')).toBeNull();
+  expect(() => parseTrace(bad, 'bad')).toThrow(/unknown argument 'bogus'/);
+});
