@@ -3,7 +3,9 @@
  * `npm run bench`: replay throughput of the port on long generated traces
  * at about 50, 5,000 and 20,000 VMAs, and peak memory.  Each size runs in
  * its own process so that memory figures do not mix.  Only the operations
- * are timed (as `vma-harness replay --timing` does).
+ * are timed (as `vma-harness replay --timing` does); the validator's own
+ * cost per step (checking preconditions, keeping its layout in step) is
+ * shown beside it.
  *
  *   node dist/bench/main.js [--steps N] [--sizes 50,5000,20000] [--keep DIR]
  */
@@ -27,6 +29,7 @@ interface GenResult {
 interface ReplayResult {
   ops: number;
   elapsedNs: string;
+  validateNs: string;
   status: string;
   maxRssMiB: number;
   heapUsedMiB: number;
@@ -79,6 +82,7 @@ function replay(size: number, dir: string): void {
     JSON.stringify({
       ops: r.stepsRun,
       elapsedNs: r.elapsedNs.toString(),
+      validateNs: r.validateNs.toString(),
       status: r.status === 'pass' ? 'pass' : `${r.status}: ${describeResult(r)}`,
       maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 1048576),
@@ -109,7 +113,7 @@ function main(argv: string[]): number {
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'vma-bench-'));
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`vma-harness bench: ${steps} steps per size, expectations every 10000 steps\n`);
-  process.stdout.write('  VMAs (avg/max)    steps/s      ns/step   replay-time   peak RSS (replay)   gen-time  status\n');
+  process.stdout.write('  VMAs (avg/max)    steps/s      ns/step   replay-time   peak RSS (replay)   gen-time  validate ns/step  status\n');
   let ok = true;
   for (const size of sizes) {
     const run = (args: string[]): string =>
@@ -123,7 +127,7 @@ function main(argv: string[]): number {
         .toFixed(0)
         .padStart(10)} ${(ns / 1e9).toFixed(2).padStart(10)} s ${`${r.maxRssMiB} MiB`.padStart(10)} ${(r.genMs / 1000)
         .toFixed(1)
-        .padStart(8)} s  ${r.status}\n`,
+        .padStart(8)} s  ${(Number(r.validateNs) / r.ops).toFixed(0).padStart(16)}  ${r.status}\n`,
     );
     process.stdout.write(`    timing: ops ${r.ops} elapsed_ns ${r.elapsedNs}   (trace: ${join(dir, `bench-${size}.json`)})\n`);
     if (r.status !== 'pass') ok = false;

@@ -10,6 +10,7 @@ import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
 import { decodeTraceText, DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError } from './files';
 import { parseTrace } from './parse';
+import { LayoutDriftError } from './layout';
 import { TraceInputError } from './preconditions';
 import type { Trace } from './types';
 import { TraceWorld } from './world';
@@ -28,48 +29,58 @@ export interface TraceResult {
   readonly op: string | null;
   readonly mismatch: FieldMismatch | null;
   readonly message: string | null;
-  /** Nanoseconds spent in the operations themselves. */
+  /** Nanoseconds spent in the operations themselves (the port). */
   readonly elapsedNs: bigint;
+  /** Nanoseconds spent checking preconditions and keeping the validator's layout in step. */
+  readonly validateNs: bigint;
 }
 
 /** Replay a parsed trace. */
 export function replayTrace(trace: Trace, source: string): TraceResult {
   const world = new TraceWorld();
-  let elapsed = 0n;
+  world.timing = true;
+  /* Time in check() and execute(); the port's share of it is world.opNs, the rest is the validator's. */
+  let stepped = 0n;
   let i = 0;
   const base = { name: trace.name, source };
+  const times = (): { elapsedNs: bigint; validateNs: bigint } => ({ elapsedNs: world.opNs, validateNs: stepped - world.opNs });
   try {
     for (; i < trace.steps.length; i++) {
       const step = trace.steps[i];
       if (step.expect) world.endStep();
-      world.check(step);
       const t0 = process.hrtime.bigint();
+      world.check(step);
       const out = world.execute(step);
-      elapsed += process.hrtime.bigint() - t0;
+      stepped += process.hrtime.bigint() - t0;
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
         if (mismatch) {
-          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, elapsedNs: elapsed };
+          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...times() };
         }
       }
     }
   } catch (err) {
     const op = trace.steps[i]?.op ?? null;
     if (err instanceof TraceInputError) {
-      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, elapsedNs: elapsed };
+      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...times() };
     }
-    const message = err instanceof KernelBug ? err.message : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
-    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, elapsedNs: elapsed };
+    const message =
+      err instanceof KernelBug
+        ? err.message
+        : err instanceof LayoutDriftError
+          ? `the port left the address space inconsistent: ${err.message}`
+          : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...times() };
   } finally {
     world.dispose();
   }
-  return { ...base, status: 'pass', stepsRun: trace.steps.length, step: null, op: null, mismatch: null, message: null, elapsedNs: elapsed };
+  return { ...base, status: 'pass', stepsRun: trace.steps.length, step: null, op: null, mismatch: null, message: null, ...times() };
 }
 
 /** A result for input that could not be read or parsed. */
 function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
-  return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n };
+  return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n, validateNs: 0n };
 }
 
 /** Parse and replay the text of one trace; parse errors become bad-input results. */

@@ -66,7 +66,8 @@ function runDefect(spy: boolean): { observed: TraceExpect; configs: { status: nu
           })
         : null;
       try {
-        const out = world.run(step);
+        /* execute(), not run(): the replayer's validator refuses the last step as the known defect. */
+        const out = world.execute(step);
         observed = world.observe(step, out);
       } finally {
         setRange?.mockRestore();
