@@ -6,7 +6,7 @@
  */
 
 import { VERSION } from './version';
-import { processContext, type CliContext } from './cli/context';
+import { processContext, stdinInUse, type CliContext } from './cli/context';
 import { fuzzCommand } from './cli/fuzz_cmd';
 import { runCommand } from './cli/main_job';
 import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
@@ -56,6 +56,8 @@ export async function cliMain(argv: readonly string[]): Promise<number> {
   const onSigint = (): void => {
     signals++;
     ctx.interrupt.request();
+    /* A read of standard input ("-") must not hold the stop up. */
+    if (stdinInUse()) process.stdin.destroy();
     if (signals > 1) process.exit(EXIT_INTERRUPTED);
   };
   process.on('SIGINT', onSigint);

@@ -112,6 +112,13 @@ class ProcessSink implements Sink {
   }
 }
 
+let stdinReads = 0;
+
+/** Is standard input being read (replay -)? */
+export function stdinInUse(): boolean {
+  return stdinReads > 0;
+}
+
 /** Exit status when our output pipe was closed under us (128 + SIGPIPE), as for a Unix tool killed by SIGPIPE. */
 export const EXIT_PIPE_CLOSED = 141;
 
@@ -124,7 +131,14 @@ export function processContext(): CliContext {
   return {
     out: new ProcessSink(process.stdout, closed),
     err: new ProcessSink(process.stderr, closed),
-    readStdin: (limit) => readStreamLimited(process.stdin, limit),
+    readStdin: async (limit) => {
+      stdinReads++;
+      try {
+        return await readStreamLimited(process.stdin, limit);
+      } finally {
+        stdinReads--;
+      }
+    },
     cwd: callerCwd(),
     interrupt: new Interrupt(),
   };

@@ -104,8 +104,9 @@ function failureJson(phase: FuzzFailureJson['phase'], r: NonNullable<FuzzResult[
 }
 
 /**
- * Run a campaign, writing progress and (unless @p json) its text summary to
- * @p write's stream; stops early when interrupted.
+ * Run a campaign, writing progress and (unless @p json) its text report to
+ * @p out (progress goes to stderr with --json, and is drawn only on a
+ * terminal); stops early when interrupted.
  */
 export async function runCampaign(o: FuzzCampaignOptions, ctx: CliContext, out: Sink, json: boolean): Promise<CampaignOutcome> {
   const text = !json;

@@ -11,8 +11,8 @@
  */
 
 import { Option, type Command } from 'commander';
-import { DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, type TraceFileEntry, type TraceFileList } from '../trace/files';
-import { describeResult, readTraceText, replayText, type TraceResult } from '../trace/replay';
+import { DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError, type TraceFileEntry, type TraceFileList } from '../trace/files';
+import { badInput, describeResult, readTraceText, replayText, type TraceResult } from '../trace/replay';
 import { escapeControl, quote } from '../util/escape';
 import type { CliContext } from './context';
 import { intInRange } from './options';
@@ -49,24 +49,16 @@ export function replayExitCode(r: Pick<ReplayJson, 'bad_input' | 'failed'>): num
   return r.failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-/* Read and replay one entry. */
+/* Read and replay one entry ("-": standard input). */
 async function replayEntry(e: TraceFileEntry, o: ReplayOptions, ctx: CliContext): Promise<TraceResult> {
-  if (e.path === null) {
-    let buf: Buffer | null = null;
-    let failure: unknown = null;
-    try {
-      buf = await ctx.readStdin(o.maxSize);
-    } catch (err) {
-      failure = err;
-    }
-    const text = readTraceText(() => {
-      if (failure !== null) throw failure;
-      return buf as Buffer;
-    }, '-');
-    return typeof text === 'string' ? replayText(text, '-') : text;
+  let buf: Buffer;
+  try {
+    buf = e.path === null ? await ctx.readStdin(o.maxSize) : readTraceFile(e.path, o.maxSize);
+  } catch (err) {
+    if (err instanceof TraceFileError) return badInput(e.display, null, null, err.message);
+    throw err;
   }
-  const path = e.path;
-  const text = readTraceText(() => readTraceFile(path, o.maxSize), e.display);
+  const text = readTraceText(() => buf, e.display);
   return typeof text === 'string' ? replayText(text, e.display) : text;
 }
 
@@ -95,6 +87,8 @@ export async function replayList(list: TraceFileList, o: ReplayOptions, ctx: Cli
     await ctx.interrupt.pause();
     if (ctx.interrupt.requested) break;
     const r = await replayEntry(e, o, ctx);
+    /* Ctrl-C while standard input was being read: that trace was not replayed. */
+    if (ctx.interrupt.requested && e.path === null) break;
     done++;
     const desc = describeResult(r);
     traces.push(traceJson(r, e.display, desc, o.timing));

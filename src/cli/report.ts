@@ -16,8 +16,12 @@ export const REPORT_SCHEMA = 'vma-harness/report/1';
 
 /** The first thing that went wrong in a trace. */
 export interface TraceFailureJson {
-  /** "mismatch" (the port disagrees with expect), "crash" (the port threw), "bad-input". */
-  readonly kind: 'mismatch' | 'crash' | 'bad-input';
+  /**
+   * "mismatch" (the port disagrees with expect), "maple-check" (a maple-tree
+   * check fired: a misuse of a maple state, or the tree's own debug check),
+   * "crash" (the port threw), "bad-input".
+   */
+  readonly kind: 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
   /** Step index (0-based), or null for a problem with the whole file. */
   readonly step: number | null;
   readonly op: string | null;
@@ -35,7 +39,7 @@ export interface TraceJson {
   readonly name: string;
   /** The file, as given on the command line (joined with names found under a directory); "-" for stdin. */
   readonly file: string;
-  readonly status: 'pass' | 'mismatch' | 'crash' | 'bad-input';
+  readonly status: 'pass' | 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
   readonly passed: boolean;
   /** Steps executed (all of them when it passed). */
   readonly steps_run: number;

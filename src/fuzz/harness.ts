@@ -24,7 +24,7 @@ import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, checkIteratorAfterAbort, snapshotVmas } from './invariants';
+import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { recogniseKnownDefect } from './defects';
@@ -76,10 +76,10 @@ function describeFailure(
  * (layout, values, identities, refcounts, write marks, frees, anon marks,
  * the mm's page counters, warnings), tree shape, refcount of reachable
  * VMAs, detached frees, no leak, write-locking of changed VMAs,
- * validate_mm(), map_count, no WARN, and after a merge's abort path the
- * iterator's position.
+ * validate_mm(), map_count, no WARN, no maple-tree check (misuse of a maple
+ * state), and after a merge's abort path the iterator's position.
  */
-export const INVARIANT_FAMILIES = 10;
+export const INVARIANT_FAMILIES = 11;
 
 /*
  * A merge that failed on vma_merge_existing_range()'s abort path must leave
@@ -516,7 +516,10 @@ function reportFailure(
     .update(steps.map((st) => formatStep({ ...st, expect: undefined })).join('\n'))
     .digest('hex')
     .slice(0, 8);
-  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}`;
+  const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
+  /* A failure on a maple-state misuse says so in the regression's name. */
+  const maple = why.includes(MAPLE_CHECKS_FIRED) ? '-maple-misuse' : '';
+  const name = `${kind}-seed${details.seed}-${steps.length}steps-${digest}${maple}`;
   const trace = regressionTrace(name, steps);
   /* A known v6.15 defect is reported with its reproducer, not saved as a regression the port must pass. */
   const known = recogniseKnownDefect(steps, error instanceof FuzzFailure ? error : null);
@@ -533,7 +536,6 @@ function reportFailure(
       regressionError = `could not write the regression trace ${file}: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  const why = error instanceof Error ? error.message : String(details.errorInstance ?? 'property failed');
   const path = details.counterexamplePath ?? '';
   const reproduce =
     kind === 'fuzz'

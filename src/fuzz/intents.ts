@@ -197,6 +197,8 @@ function resolve(i: Intent, model: VmaModel): TraceStep | null {
       const end = start + len * P;
       const prev = model.before(start);
       const next = model.after(end);
+      /* The harness helper needs a VMA below the range if one lies above (TRACE_FORMAT.md). */
+      if (!prev && next) return null;
       return {
         op: 'merge_new',
         start,

@@ -2,12 +2,14 @@
 /*
  * Checks made directly on the port after every fuzzed command, independent
  * of the model: the tree's shape, vm_refcnt and attached/detached state,
- * leaks, write-locking of changed VMAs, validate_mm(), and warnings.
+ * leaks, write-locking of changed VMAs, validate_mm(), warnings, and the
+ * maple-tree checks (misuse of a maple state included).
  */
 
 import { PAGE_SIZE } from '../vma_internal/constants';
 import { KernelBug, warn_summary } from '../vma_internal/bug';
 import { with_kconfig } from '../vma_internal/kconfig';
+import { maple_check_summary } from '../vma_internal/maple_state_check';
 import { vma_registry } from '../vma_internal/registry';
 import { UINT_MAX } from '../vma_internal/constants';
 import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
@@ -37,6 +39,9 @@ export function snapshotVmas(): VmaSnapshot[] {
 }
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
+
+/** How a violation report starts when maple-tree checks fired during the command. */
+export const MAPLE_CHECKS_FIRED = 'maple-tree checks fired (a misuse of a maple state, or the tree\'s own debug checks):';
 
 /** The VMA the iterator would yield next, found on a copy of its maple state (the iterator does not move). */
 export function peekNextVma(vmi: vma_iterator): vm_area_struct | null {
@@ -117,5 +122,9 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
 
   const warnings = warn_summary();
   if (warnings) errs.push(`WARN-class checks fired:\n${warnings}`);
+
+  /* Maple-tree checks: counted apart from the warnings, failing all the same. */
+  const maple = maple_check_summary();
+  if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
   return errs;
 }

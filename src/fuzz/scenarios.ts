@@ -275,6 +275,8 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       const from = pr ? pr[1] : FUZZ_BASE + 4 * P;
       const to = nx ? nx[0] : from + 3 * P;
       if (mid && midId !== undefined) break;
+      /* The harness helper needs a VMA below the range if one lies above (TRACE_FORMAT.md). */
+      if (!pr && nx) break;
       if (to <= from) break;
       const len = sc.op === 2 ? (to - from) / P : 1 + (sc.x % ((to - from) / P));
       const start = sc.op === 2 || sc.y % 2 === 0 ? from : to - len * P;

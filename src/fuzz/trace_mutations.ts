@@ -172,9 +172,10 @@ export interface ReplayFuzzSummary {
   /** Distinct crash messages that are JavaScript errors rather than a KernelBug (bad input reaching the port). */
   readonly jsErrors: string[];
   /**
-   * Every distinct crash message (JavaScript error, KernelBug or a port that
-   * left the layout inconsistent), with the mutated trace that produced it
-   * first: on a faithful port, a crash from input is a validator gap.
+   * Every distinct crash message (JavaScript error, KernelBug, a port that
+   * left the layout inconsistent, a maple-tree check), with the mutated
+   * trace that produced it first: on a faithful port, any of them from
+   * input is a validator gap.
    */
   readonly crashes: string[];
   /** The property's failure (an exception escaped, or too slow), shrunk; null when none. */
@@ -186,7 +187,7 @@ export interface ReplayFuzzSummary {
  * @p limitMs; each input is written to @p inputFile first.
  */
 export function replayFuzz(bases: readonly string[], opts: { seed: number; runs: number; limitMs: number; inputFile: string }): ReplayFuzzSummary {
-  const statuses: Record<TraceStatus, number> = { pass: 0, mismatch: 0, crash: 0, 'bad-input': 0 };
+  const statuses: Record<TraceStatus, number> = { pass: 0, mismatch: 0, 'maple-check': 0, crash: 0, 'bad-input': 0 };
   const jsErrors = new Set<string>();
   const crashes = new Map<string, string>();
   let slowest = 0;
@@ -200,7 +201,7 @@ export function replayFuzz(bases: readonly string[], opts: { seed: number; runs:
     runs++;
     statuses[r.status]++;
     slowest = Math.max(slowest, ms);
-    if (r.status === 'crash') {
+    if (r.status === 'crash' || r.status === 'maple-check') {
       const key = (r.message ?? '').replace(/0x[0-9a-f]+/g, '0x…').replace(/\d+/g, 'N');
       if (!crashes.has(key)) crashes.set(key, `${describeResult(r)}\n  input: ${text.slice(0, 2000)}`);
       if (/^(RangeError|TypeError|Error|ReferenceError): /.test(r.message ?? '')) jsErrors.add(key);

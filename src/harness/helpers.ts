@@ -17,6 +17,9 @@ import {
   warn_reset,
 } from '../vma_internal/bug';
 import {
+  maple_check_reset,
+} from '../vma_internal/maple_state_check';
+import {
   anon_vma,
   type mm_struct,
   type vm_area_struct,
@@ -267,12 +270,14 @@ export function vma_write_started(vma: vm_area_struct): boolean {
 export function dummy_close(_vma: vm_area_struct): void {}
 
 /**
- * Return the harness to its starting state: no warnings recorded, a fresh
- * allocation registry (ids from 1), every failure point off, the default
- * max_map_count, clean dummy anon_vma, and no mm for the current task.
+ * Return the harness to its starting state: no warnings or maple-tree
+ * checks recorded, a fresh allocation registry (ids from 1), every failure
+ * point off, the default max_map_count, clean dummy anon_vma, and no mm for
+ * the current task.
  */
 export function harness_reset(): void {
   warn_reset();
+  maple_check_reset();
   vma_registry.reset();
   fault_inject_reset();
   set_sysctl_max_map_count(DEFAULT_MAX_MAP_COUNT);

@@ -48,6 +48,12 @@ import {
   mas_walk,
 } from '../vma_internal/maple_tree';
 import {
+  MAS_WARN_ON,
+} from '../vma_internal/maple_state_check';
+import {
+  kconfig,
+} from '../vma_internal/kconfig';
+import {
   mas_store_gfp,
 } from '../vma_internal/maple_store';
 import {
@@ -380,7 +386,25 @@ export function vma_iter_load(vmi: vma_iterator): vm_area_struct | null {
 /** Store @vma, already attached, with preallocated memory. */
 export function vma_iter_store_overwrite(vmi: vma_iterator, vma: vm_area_struct): void {
   vma_assert_attached(vma);
-  /* (The CONFIG_DEBUG_VM_MAPLE_TREE checks here are maple-tree debug checks.) */
+
+  /* The state must already be on the slot @vma starts in (maple-tree checks, not WARNs). */
+  if (kconfig.CONFIG_DEBUG_VM_MAPLE_TREE) {
+    MAS_WARN_ON(
+      vmi.mas,
+      vmi.mas.status !== ma_start && vmi.mas.index > vma.vm_start,
+      'vmi->mas.status != ma_start && vmi->mas.index > vma->vm_start',
+      vma.vm_start,
+      vma.vm_end - 1,
+    );
+    MAS_WARN_ON(
+      vmi.mas,
+      vmi.mas.status !== ma_start && vmi.mas.last < vma.vm_start,
+      'vmi->mas.status != ma_start && vmi->mas.last < vma->vm_start',
+      vma.vm_start,
+      vma.vm_end - 1,
+    );
+  }
+
   if (vmi.mas.status !== ma_start && (vmi.mas.index > vma.vm_start || vmi.mas.last < vma.vm_start)) {
     vma_iter_invalidate(vmi);
   }

@@ -225,11 +225,16 @@ function mib(n: number): string {
 export async function readStreamLimited(stream: AsyncIterable<Buffer | string>, limit: number = DEFAULT_MAX_TRACE_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const c of stream) {
-    const b = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
-    total += b.length;
-    if (total > limit) throw new TraceFileError(tooBig(total, limit));
-    chunks.push(b);
+  try {
+    for await (const c of stream) {
+      const b = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+      total += b.length;
+      if (total > limit) throw new TraceFileError(tooBig(total, limit));
+      chunks.push(b);
+    }
+  } catch (err) {
+    if (err instanceof TraceFileError) throw err;
+    throw new TraceFileError(`cannot read: ${errCode(err) || (err instanceof Error ? err.message : String(err))}`);
   }
   return Buffer.concat(chunks, total);
 }

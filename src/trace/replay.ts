@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Replay vma-trace/1 traces against the port and report the first
- * difference of each.
+ * difference of each.  A maple-tree check that fires (a misuse of a maple
+ * state, or one of the tree's own debug checks) fails the trace at that
+ * step even though `warnings` does not count it: the original harness,
+ * built with the real maple tree, would have hit it there.
  */
 
 import { KernelBug } from '../vma_internal';
+import { maple_check_count, maple_check_summary } from '../vma_internal/maple_state_check';
 import { escapeControl } from '../util/escape';
 import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
@@ -15,7 +19,7 @@ import { TraceInputError } from './preconditions';
 import type { Trace } from './types';
 import { TraceWorld } from './world';
 
-export type TraceStatus = 'pass' | 'mismatch' | 'crash' | 'bad-input';
+export type TraceStatus = 'pass' | 'mismatch' | 'maple-check' | 'crash' | 'bad-input';
 
 export interface TraceResult {
   /** The trace's name (or the file name when it could not be read). */
@@ -52,6 +56,9 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
       world.check(step);
       const out = world.execute(step);
       stepped += process.hrtime.bigint() - t0;
+      if (maple_check_count() !== 0) {
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...times() };
+      }
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
@@ -78,8 +85,8 @@ export function replayTrace(trace: Trace, source: string): TraceResult {
   return { ...base, status: 'pass', stepsRun: trace.steps.length, step: null, op: null, mismatch: null, message: null, ...times() };
 }
 
-/** A result for input that could not be read or parsed. */
-function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
+/** A result for input that could not be read or parsed (bad input, exit status 2). */
+export function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
   return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n, validateNs: 0n };
 }
 
@@ -137,6 +144,8 @@ export function describeResult(r: TraceResult): string {
       const m = r.mismatch as FieldMismatch;
       return `FAIL ${name} [${source}]:${where} field '${escapeControl(m.field)}': expected ${escapeControl(m.expected)}, actual ${escapeControl(m.actual)}`;
     }
+    case 'maple-check':
+      return `FAIL ${name} [${source}]:${where} maple-tree check fired: ${message}`;
     case 'crash':
       return `FAIL ${name} [${source}]:${where} ${message}`;
     case 'bad-input':

@@ -51,6 +51,9 @@ import {
   mas_walk,
 } from '../vma_internal/maple_tree';
 import {
+  maple_check_reset,
+} from '../vma_internal/maple_state_check';
+import {
   vma_start_write,
   vma_write_log_enable,
   vma_write_log_take,
@@ -636,7 +639,11 @@ export class TraceWorld {
     return rows;
   }
 
-  /** The resets between checks: write marks, anon_vma marks, warnings, free log. */
+  /**
+   * The resets between checks: write marks, anon_vma marks, warnings, free
+   * log, and the maple-tree checks (which the replayer and the fuzzer check
+   * after every step, apart from the warning count).
+   */
   endStep(): void {
     for (const v of vma_write_log_take()) v.vm_lock_seq = UINT_MAX;
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
@@ -645,6 +652,7 @@ export class TraceWorld {
       av.was_unlinked = false;
     }
     warn_reset();
+    maple_check_reset();
     vma_registry.takeFreed();
   }
 }

@@ -25,11 +25,6 @@ export function escapeControl(s: string): string {
   });
 }
 
-/** True when @p s holds a character escapeControl() would rewrite. */
-export function hasControl(s: string): boolean {
-  return UNSAFE_ONE.test(s);
-}
-
 /**
  * @p s as a JSON string literal in which every character escapeControl()
  * would rewrite is a \u escape: safe to print, and read back by any JSON

@@ -9,6 +9,7 @@ export * from './bug';
 export * from './list';
 export * from './structs';
 export * from './maple_tree';
+export * from './maple_state_check';
 export * from './fault_inject';
 export * from './registry';
 export * from './vma_lock';

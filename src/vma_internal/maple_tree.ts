@@ -35,27 +35,49 @@
  * Not reproduced: RCU, locking, node allocation (preallocation always
  * succeeds unless fault injection says otherwise), root-pointer trees (an
  * entry stored at [0, 0] is kept as a one-index range, which walks alike).
+ *
+ * What it checks
+ * --------------
+ * Because a range store lands on its range wherever the state points, the
+ * stand-in would forgive stores and walks from a mispositioned state that
+ * the real tree gets wrong.  maple_state_check.ts holds the rules and the
+ * records; each entry point here tells it, in one line, where the state now
+ * is (mas_track_*) or what it is about to do (mas_check_*).
  */
 
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
+import { KernelBug } from './bug';
 import { RangeTree } from './range_tree';
 import { prealloc_should_fail } from './fault_inject';
+import * as status from './maple_status';
+import {
+  NOWHERE,
+  mas_check_empty_area,
+  mas_check_set_range,
+  mas_check_store,
+  mas_check_store_prealloc,
+  mas_check_walk,
+  mas_track_destroy,
+  mas_track_none,
+  mas_track_prealloc,
+  mas_track_slot,
+  mas_track_stored,
+} from './maple_state_check';
 
-/* enum maple_status */
-export const ma_active = 0;
-export const ma_start = 1;
-export const ma_root = 2;
-export const ma_none = 3;
-export const ma_pause = 4;
-export const ma_overflow = 5;
-export const ma_underflow = 6;
-export const ma_error = 7;
-export type maple_status = number;
-
-const STATUS_NAMES = ['ma_active', 'ma_start', 'ma_root', 'ma_none', 'ma_pause', 'ma_overflow', 'ma_underflow', 'ma_error'];
-export function maple_status_name(s: maple_status): string {
-  return STATUS_NAMES[s] ?? `status(${s})`;
-}
+/*
+ * enum maple_status (maple_status.ts), exported again as plain constants:
+ * a re-export would be a getter on the port's hot path.
+ */
+export const ma_active = status.ma_active;
+export const ma_start = status.ma_start;
+export const ma_root = status.ma_root;
+export const ma_none = status.ma_none;
+export const ma_pause = status.ma_pause;
+export const ma_overflow = status.ma_overflow;
+export const ma_underflow = status.ma_underflow;
+export const ma_error = status.ma_error;
+export const maple_status_name = status.maple_status_name;
+export type maple_status = status.maple_status;
 
 export const MT_FLAGS_ALLOC_RANGE = 0x01;
 export const MT_FLAGS_USE_RCU = 0x02;
@@ -93,6 +115,18 @@ export class ma_state<T> {
   mas_flags = 0;
   /** The error code while status is ma_error. */
   error = 0;
+  /*
+   * For maple_state_check.ts (not in struct ma_state): the slot the real
+   * state is known to be on (conf_lo NOWHERE: no position), and the store
+   * the last mas_preallocate() walked for (pre_index NOWHERE: none pending).
+   */
+  conf_lo = NOWHERE;
+  conf_hi = NOWHERE;
+  pre_index = NOWHERE;
+  pre_last = NOWHERE;
+  pre_null = false;
+  /** Some mas_preallocate() worked out a store type (else it is wr_invalid). */
+  prealloc_seen = false;
 
   constructor(tree: maple_tree<T>, index: number, last: number) {
     this.tree = tree;
@@ -162,15 +196,18 @@ function slot_at<T>(ranges: RangeTree<T>, addr: number): T | null {
 export function mas_reset<T>(mas: ma_state<T>): void {
   mas.status = ma_start;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 export function mas_pause<T>(mas: ma_state<T>): void {
   mas.status = ma_pause;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 /** Change the range without moving the position (the next store uses it). */
 export function __mas_set_range<T>(mas: ma_state<T>, start: number, last: number): void {
+  mas_check_set_range(mas, start, last);
   mas.index = start;
   mas.last = last;
 }
@@ -193,6 +230,7 @@ export function mas_init<T>(mas: ma_state<T>, tree: maple_tree<T>, addr: number)
   mas.error = 0;
   mas.status = ma_start;
   mas.node = -1;
+  mas_track_none(mas);
 }
 
 export function mas_is_err<T>(mas: ma_state<T>): boolean {
@@ -214,6 +252,7 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
     mas.node = -1;
     mas.index = 0;
     mas.last = ULONG_MAX;
+    mas_track_none(mas);
     return null;
   }
   const entry = slot_at(ranges, mas.index);
@@ -221,31 +260,50 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
   mas.last = slotLast;
   mas.node = slotIndex;
   mas.status = ma_active;
+  mas_track_slot(mas, slotIndex, slotLast);
   return entry;
 }
+
+/*
+ * Slots: the tree's ranges and, between them, maximal NULL ranges (gaps), so
+ * the slot after a gap always holds an entry, or the gap runs to ULONG_MAX,
+ * and the slot before a gap holds an entry, or the gap starts at 0.  Indices
+ * never pass ULONG_MAX (Number.MAX_SAFE_INTEGER): above it a JavaScript
+ * number no longer counts one by one, and `last + 1` would not move.
+ */
 
 /** Move to the slot after the current one; skip gaps unless @empty. */
 function mas_next_slot<T>(mas: ma_state<T>, max: number, empty: boolean): T | null {
   const ranges = mas.tree.ranges;
+  /* Nothing lies above ULONG_MAX, whatever limit the caller gives. */
+  const limit = max < ULONG_MAX ? max : ULONG_MAX;
   slot_at(ranges, mas.node);
-  if (slotLast >= max) {
+  if (slotLast >= limit) {
     /* Was at the limit: the next slot would start beyond it. */
     mas.status = ma_overflow;
     return null;
   }
   mas.index = slotLast + 1;
-  for (;;) {
+  /*
+   * At most two passes: the first slot is an entry (returned) or a gap;
+   * the slot after a gap is an entry, unless the gap reaches ULONG_MAX,
+   * which is at or above the limit.  Each pass starts strictly above the
+   * last one, at most at ULONG_MAX.
+   */
+  for (let pass = 0; pass < 2; pass++) {
     const entry = slot_at(ranges, mas.index);
     mas.node = slotIndex;
     mas.last = slotLast;
+    mas_track_slot(mas, slotIndex, slotLast);
     if (entry !== null) return entry;
     if (empty) return null;
-    if (mas.last >= max) {
+    if (mas.last >= limit) {
       mas.status = ma_overflow;
       return null;
     }
     mas.index = mas.last + 1;
   }
+  throw new KernelBug('maple stand-in', `mas_next_slot: two gaps in a row after ${mas.index}`);
 }
 
 /** Move to the slot before the current one; skip gaps unless @empty. */
@@ -256,12 +314,18 @@ function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | nu
     mas.status = ma_underflow;
     return null;
   }
-  for (;;) {
+  /*
+   * At most two passes, as in mas_next_slot(): the slot before a gap is an
+   * entry unless the gap starts at 0, which is at or below min.  Each pass
+   * starts strictly below the last one, at 0 at the lowest.
+   */
+  for (let pass = 0; pass < 2; pass++) {
     /* Here the current slot starts above min, hence above 0. */
     mas.last = mas.index - 1;
     const entry = slot_at(ranges, slotIndex - 1);
     mas.index = slotIndex;
     mas.node = slotIndex;
+    mas_track_slot(mas, slotIndex, slotLast);
     if (entry !== null) return entry;
     if (empty) return null;
     if (mas.index <= min) {
@@ -269,6 +333,7 @@ function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | nu
       return null;
     }
   }
+  throw new KernelBug('maple stand-in', `mas_prev_slot: two gaps in a row before ${mas.index}`);
 }
 
 /* Result of the *_setup() helpers: DONE means "return setupEntry". */
@@ -319,12 +384,14 @@ function mas_next_setup<T>(mas: ma_state<T>, max: number): boolean {
 /** The next entry after the current position, up to @max. */
 export function mas_next<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_next');
   return mas_next_slot(mas, max, false);
 }
 
 /** The next range (entry or gap) after the current position. */
 export function mas_next_range<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_next_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_next_range');
   return mas_next_slot(mas, max, true);
 }
 
@@ -370,12 +437,14 @@ function mas_prev_setup<T>(mas: ma_state<T>, min: number): boolean {
 /** The previous entry before the current position, down to @min. */
 export function mas_prev<T>(mas: ma_state<T>, min: number): T | null {
   if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_prev');
   return mas_prev_slot(mas, min, false);
 }
 
 /** The previous range (entry or gap) before the current position. */
 export function mas_prev_range<T>(mas: ma_state<T>, min: number): T | null {
   if (mas_prev_setup(mas, min)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_prev_range');
   return mas_prev_slot(mas, min, true);
 }
 
@@ -446,6 +515,7 @@ function mas_find_setup<T>(mas: ma_state<T>, max: number): boolean {
  */
 export function mas_find<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_find');
   const entry = mas_next_slot(mas, max, false);
   mas.status = ma_active;
   return entry;
@@ -454,10 +524,16 @@ export function mas_find<T>(mas: ma_state<T>, max: number): T | null {
 /** Like mas_find(), but stops on gaps too. */
 export function mas_find_range<T>(mas: ma_state<T>, max: number): T | null {
   if (mas_find_setup(mas, max)) return setupEntry as T | null;
+  mas_check_walk(mas, 'mas_find_range');
   return mas_next_slot(mas, max, true);
 }
 
-/** mas_for_each(mas, entry, max): visit each entry from the current position. */
+/**
+ * mas_for_each(mas, entry, max): visit each entry from the current position.
+ * Bounded by the number of entries up to @max: each mas_find() returns an
+ * entry starting above the last one, or NULL at the limit (its callers'
+ * @fn never add entries to the tree being walked).
+ */
 export function mas_for_each<T>(mas: ma_state<T>, max: number, fn: (entry: T) => void): void {
   let entry: T | null;
   while ((entry = mas_find(mas, max)) !== null) fn(entry);
@@ -536,20 +612,30 @@ function check_store_range<T>(fn: string, mas: ma_state<T>): void {
 export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
   if (prealloc_should_fail()) return -ENOMEM;
   check_store_range('mas_preallocate', mas);
+  mas_check_store(mas, 'mas_preallocate');
   const ranges = mas.tree.ranges;
   if (ranges.size === 0) {
     mas.status = ma_none;
     mas.node = -1;
+    mas_track_prealloc(mas, entry, NOWHERE, NOWHERE);
   } else {
     slot_at(ranges, mas.index);
     mas.node = slotIndex;
     mas.status = ma_active;
+    let lo = slotIndex;
+    let hi = slotLast;
     if (entry === null) {
       extend_null(ranges, mas.index, mas.last);
+      /* Extended into the NULL range before the slot: the walk ends there. */
+      if (extIndex < lo) {
+        hi = lo - 1;
+        lo = extIndex;
+      }
       mas.index = extIndex;
       mas.last = extLast;
       mas.node = extIndex;
     }
+    mas_track_prealloc(mas, entry, lo, hi);
   }
   mas.mas_flags |= MA_STATE_PREALLOC;
   return 0;
@@ -558,14 +644,18 @@ export function mas_preallocate<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_
 /** Store using the preallocated nodes. */
 export function mas_store_prealloc<T>(mas: ma_state<T>, entry: T | null): void {
   check_store_range('mas_store_prealloc', mas);
+  mas_check_store_prealloc(mas, entry);
   mas_wr_store_entry(mas, entry, 'mas_store_prealloc');
+  mas_track_stored(mas);
   mas_destroy(mas);
 }
 
 /** Store, allocating as needed; returns 0 (allocations do not fail here). */
 export function mas_store_gfp<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t): number {
   check_store_range('mas_store_gfp', mas);
+  mas_check_store(mas, 'mas_store_gfp');
   mas_wr_store_entry(mas, entry, 'mas_store_gfp');
+  mas_track_stored(mas);
   mas_destroy(mas);
   return 0;
 }
@@ -573,6 +663,7 @@ export function mas_store_gfp<T>(mas: ma_state<T>, entry: T | null, _gfp: gfp_t)
 /** Drop any preallocation. */
 export function mas_destroy<T>(mas: ma_state<T>): void {
   mas.mas_flags &= ~MA_STATE_PREALLOC;
+  mas_track_destroy(mas);
 }
 
 /** Bulk-allocation hint; nothing to do. */
@@ -601,11 +692,13 @@ export function mt_find<T>(mt: maple_tree<T>, index: number, max: number): T | n
  * index/last describe the area found.
  */
 export function mas_empty_area<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  mas_check_empty_area(mas, 'mas_empty_area', min, max);
   return mas_empty_area_common(mas, min, max, size, true);
 }
 
 /** Like mas_empty_area(), for the highest such area. */
 export function mas_empty_area_rev<T>(mas: ma_state<T>, min: number, max: number, size: number): number {
+  mas_check_empty_area(mas, 'mas_empty_area_rev', min, max);
   return mas_empty_area_common(mas, min, max, size, false);
 }
 
@@ -618,12 +711,14 @@ function mas_empty_area_common<T>(mas: ma_state<T>, min: number, max: number, si
   if (start === null) {
     mas.status = ma_error;
     mas.error = -EBUSY;
+    mas_track_none(mas);
     return -EBUSY;
   }
   mas.index = start;
   mas.last = start + size - 1;
   mas.node = slot_at(ranges, start) === null ? slotIndex : start;
   mas.status = ma_active;
+  mas_track_slot(mas, slotIndex, slotLast);
   return 0;
 }
 
@@ -652,6 +747,7 @@ export function mt_validate<T>(mt: maple_tree<T>): void {
 export function mt_dump<T>(mt: maple_tree<T>, name: (entry: T) => string = String): string {
   const lines: string[] = [];
   let next = 0;
+  /* One pass over the stored entries. */
   for (const e of mt.ranges.entries()) {
     if (e.index > next) lines.push(`0x${next.toString(16)}-0x${(e.index - 1).toString(16)}: (null)`);
     lines.push(`0x${e.index.toString(16)}-0x${e.last.toString(16)}: ${name(e.value)}`);

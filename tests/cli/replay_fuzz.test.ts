@@ -18,7 +18,7 @@ import { mutateTrace } from '../../src/fuzz/trace_mutations';
 import { cleanEnv, ensureBuilt, repo } from '../util/build';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
-const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 400);
+const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 300);
 const BASES = ['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004', 'fault-s0010', 'fault-s0028'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`));
 
 let dir: string;
@@ -47,7 +47,7 @@ test('mutated oracle traces always end with exit 0, 1 or 2, within the time boun
     const { replayFuzz } = require(${JSON.stringify(join(repo, 'dist', 'fuzz', 'trace_mutations.js'))});
     const fs = require('node:fs');
     const bases = ${JSON.stringify(BASES)}.map((f) => fs.readFileSync(f, 'utf8'));
-    const r = replayFuzz(bases, { seed: ${SEED}, runs: ${RUNS}, limitMs: 3000, inputFile: ${JSON.stringify(inputFile)} });
+    const r = replayFuzz(bases, { seed: ${SEED}, runs: ${RUNS}, limitMs: 5000, inputFile: ${JSON.stringify(inputFile)} });
     process.stdout.write(JSON.stringify(r));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: cleanEnv(), timeout: 90_000, maxBuffer: 1 << 24 });
   if (r.error || r.status !== 0) {
@@ -66,6 +66,7 @@ test('mutated oracle traces always end with exit 0, 1 or 2, within the time boun
   expect(summary.jsErrors).toEqual([]);
   expect(summary.crashes).toEqual([]);
   expect(summary.statuses.crash).toBe(0);
+  expect(summary.statuses['maple-check']).toBe(0);
   /* The mutations reach every outcome: parse errors, precondition errors, mismatches and passes. */
   expect(summary.statuses['bad-input']).toBeGreaterThan(0);
   expect(summary.statuses.mismatch).toBeGreaterThan(0);

@@ -5,35 +5,20 @@
  * recognises it, so that the campaign stays green; any other failure still
  * fails it.
  *
- * The port reaches the defect faithfully, but only the maple-tree stand-in's
- * misuse checks make it visible; here __mas_set_range() gets a stand-in for
- * the check the real maple tree makes there (MAS_WARN_ON: the new range
- * starts outside the slot an active state is on; reduced to a state left
- * below the range, the defect's case, since the stand-in's states differ
- * from the real tree's elsewhere), recorded as a WARN, so that this test
- * does not depend on those checks.
+ * The port reaches the defect faithfully; the maple-tree stand-in's checks
+ * (maple_state_check.ts) make it visible: __mas_set_range()'s MAS_WARN_ON,
+ * as the real maple tree checks it, recorded as a maple-tree check.
  */
 
-import * as maple from '../../src/vma_internal/maple_tree';
 import * as vma from '../../src/mm/vma';
 import { runFuzz } from '../../src/fuzz/harness';
 import { KNOWN_DEFECTS } from '../../src/known_defects';
-import { WARN_ON } from '../../src/vma_internal/bug';
 
 const SEED = 20261121;
-
-function plantSetRangeCheck(): void {
-  jest.spyOn(maple, '__mas_set_range').mockImplementation(<T>(mas: maple.ma_state<T>, start: number, last: number) => {
-    WARN_ON(mas.status === maple.ma_active && mas.last < start, '__mas_set_range: active state below the range', mas.describe());
-    mas.index = start;
-    mas.last = last;
-  });
-}
 
 afterEach(() => jest.restoreAllMocks());
 
 test('the command-sequence fuzzer reports the v6.15 mmap/anon_vma_clone defect as known, with a minimal reproducer', () => {
-  plantSetRangeCheck();
   const r = runFuzz({ runs: 300, commands: 80, seed: SEED, regressionDir: null, allowKnownDefects: true });
   expect(r.failure?.message ?? null).toBeNull();
   expect(r.known).toHaveLength(1);
@@ -51,7 +36,6 @@ test('the command-sequence fuzzer reports the v6.15 mmap/anon_vma_clone defect a
 });
 
 test('without the probe, commands reaching the defect are held back and the campaign is clean', () => {
-  plantSetRangeCheck();
   const r = runFuzz({ runs: 100, commands: 80, seed: SEED, regressionDir: null });
   expect(r.failure?.message ?? null).toBeNull();
   expect(r.known).toEqual([]);
@@ -59,7 +43,6 @@ test('without the probe, commands reaching the defect are held back and the camp
 });
 
 test('any other failure on the same path still fails the campaign', () => {
-  plantSetRangeCheck();
   /* A planted bug: copy_vma() reports need_rmap_locks the wrong way round. */
   const real = vma.copy_vma;
   jest.spyOn(vma, 'copy_vma').mockImplementation((vmap, addr, len, pgoff, need) => {

@@ -24,7 +24,8 @@ test('random command sequences agree with the model and keep every invariant', (
   coverage.merge(r.stats.coverage);
   expect(r.failure?.message ?? 'no failure').toBe('no failure');
   for (const k of r.known) expect(k.known).not.toBeNull();
-  expect(r.stats.runs).toBe(RUNS);
+  /* Shrinking a known defect's finding adds runs. */
+  expect(r.stats.runs).toBeGreaterThanOrEqual(RUNS);
   expect(r.stats.commands).toBeGreaterThan(RUNS * 10);
 });
 

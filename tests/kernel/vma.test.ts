@@ -3,7 +3,8 @@
  * The 16 tests of the v6.15 userland VMA harness (tools/testing/vma/vma.c),
  * in its order and with its names, scenarios and assertions.  Each kernel
  * ASSERT_* is one ASSERT_* line here; every test also checks that no
- * WARN-class check fired.
+ * WARN-class check fired, and that no maple-tree check did (the original
+ * harness links the real maple tree, whose debug checks would have hit).
  *
  * Layout diagrams: one column per page from address 0, a letter per VMA, '*'
  * for the range being merged.
@@ -28,6 +29,7 @@ import {
   for_each_vma,
   list_add,
   list_is_singular,
+  maple_check_summary,
   mm_struct,
   mtree_destroy,
   set_fail_prealloc,
@@ -85,6 +87,10 @@ const FAKE_ANON_VMA_2 = new anon_vma();
 
 beforeEach(() => {
   harness_reset();
+});
+
+afterEach(() => {
+  expect(maple_check_summary()).toBe('');
 });
 
 test('simple_merge', () => {

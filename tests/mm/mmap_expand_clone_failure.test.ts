@@ -18,11 +18,10 @@
  * without one (the failed clone clears it), and both neighbours were
  * write-locked.
  *
- * The first test pins that outcome, the second the iterator state at the
- * moment of the check.  The port does exactly what v6.15 does and hides
- * nothing.  The maple-tree stand-in does not check __mas_set_range()'s
- * precondition yet; the misuse checks being added to it will record this
- * warning, and the first test's expectation will then include it.
+ * The first test pins that outcome, with the one maple-tree check the
+ * stand-in records (apart from the trace's warnings, which exclude such
+ * checks), the second the iterator state at the moment of the check.  The
+ * port does exactly what v6.15 does and hides nothing.
  */
 
 import { ma_active, type ma_state } from '../../src/vma_internal/maple_tree';
@@ -30,6 +29,7 @@ import { parseTrace } from '../../src/trace/parse';
 import { TraceWorld } from '../../src/trace/world';
 import type { TraceExpect } from '../../src/trace/types';
 import * as maple from '../../src/vma_internal/maple_tree';
+import { maple_check_records, type MapleCheckRecord } from '../../src/vma_internal/maple_state_check';
 
 /* prev [0x100000, 0x102000), hole [0x102000, 0x104000), next [0x104000, 0x106000), all VM_READ|VM_MAYREAD. */
 const steps = [
@@ -50,8 +50,13 @@ const trace = parseTrace(
  * Run the steps; return what the last one left behind and, when @spy, the
  * iterator state each __mas_set_range() call of the mmap found.
  */
-function runDefect(spy: boolean): { observed: TraceExpect; configs: { status: number; index: number; last: number; start: number; end: number }[] } {
+function runDefect(spy: boolean): {
+  observed: TraceExpect;
+  checks: MapleCheckRecord[];
+  configs: { status: number; index: number; last: number; start: number; end: number }[];
+} {
   const configs: { status: number; index: number; last: number; start: number; end: number }[] = [];
+  let checks: MapleCheckRecord[] = [];
   const world = new TraceWorld();
   try {
     let observed: TraceExpect = {};
@@ -69,18 +74,30 @@ function runDefect(spy: boolean): { observed: TraceExpect; configs: { status: nu
         /* execute(), not run(): the replayer's validator refuses the last step as the known defect. */
         const out = world.execute(step);
         observed = world.observe(step, out);
+        checks = [...maple_check_records()];
       } finally {
         setRange?.mockRestore();
       }
     });
-    return { observed, configs };
+    return { observed, checks, configs };
   } finally {
     world.dispose();
   }
 }
 
 test('v6.15: the clone fails, the merge gives up, a new VMA fills the hole; prev loses the anon_vma', () => {
-  const { observed } = runDefect(false);
+  const { observed, checks } = runDefect(false);
+  /* __mmap_new_vma()'s vma_iter_config() on the state vma_prev() left on prev: __mas_set_range()'s check. */
+  expect(checks).toEqual([
+    {
+      check: 'MAS_WARN_ON',
+      call: '__mas_set_range',
+      what: 'mas_is_active(mas) && (mas->index > start || mas->last < start)',
+      state: 'ma_active index 0x100000 last 0x101fff, on slot [0x100000, 0x101fff]',
+      range: '[0x102000, 0x103fff]',
+      site: 'vma_iter_config <- __mmap_new_vma <- __mmap_region',
+    },
+  ]);
   expect(observed).toEqual({
     addr: 0x102000,
     map_count: 3,
