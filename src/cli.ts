@@ -11,9 +11,10 @@ import { fuzzCommand } from './cli/fuzz_cmd';
 import { runCommand } from './cli/main_job';
 import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
 import { replayCommand } from './cli/replay_cmd';
+import { raceCommand } from './cli/race_cmd';
 
 /** The commands, in the order the help lists them. */
-const COMMANDS: readonly CommandFactory[] = [runCommand, replayCommand, fuzzCommand];
+const COMMANDS: readonly CommandFactory[] = [runCommand, replayCommand, fuzzCommand, raceCommand];
 
 const ABOUT =
   'TypeScript port of Linux v6.15 mm/vma.c and its userland test harness (tools/testing/vma), ' +

@@ -11,7 +11,8 @@
  *   set_fail_prealloc / fail_nth_prealloc, warn_count / warn_records /
  *   warn_summary / warn_reset / warn_set_verbose, kconfig, vma_registry.
  * - The harness helpers of tools/testing/vma/vma.c: alloc_and_link_vma,
- *   merge_new, vmg_set_range, cleanup_mm, harness_reset, ...
+ *   merge_new, vmg_set_range, cleanup_mm, harness_reset, ...; and the
+ *   mlockall driver (sys_mlockall, apply_mlockall_flags, MCL_*).
  * - Scenarios (Scenario): write one's own test without the traps.
  * - Traces: parseTrace, formatTrace, replayTrace / replayText / replayFile,
  *   TraceWorld, compareExpect.
@@ -29,6 +30,8 @@ export { vma_prev_limit } from './mm/vma_h';
 
 /* The harness helpers of tools/testing/vma/vma.c. */
 export * from './harness/helpers';
+/* This project's driver of v6.15 mm/mlock.c's mlockall()/munlockall(). */
+export { apply_mlockall_flags, mlock_fixup, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, sys_mlockall, sys_munlockall } from './harness/mlock';
 
 /* Scenarios. */
 export * from './scenario';

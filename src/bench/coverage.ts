@@ -42,7 +42,7 @@ export const UNREACHABLE: Readonly<Record<string, string>> = {
   vma_iter_bulk_alloc: "mm/vma.h helper with no caller in mm/vma.c (fork's dup_mmap() uses it)",
   can_modify_vma_madv: 'mm/vma.h helper with no caller in mm/vma.c (madvise uses it)',
   vma_merge_state_name:
-    "the port's diagnostic: names vmg->state when a VM_WARN_ON_VMG() fires or a harness check fails, which no trace does",
+    "the port's diagnostic: names vmg->state when a VM_WARN_ON_VMG() fires or a harness check fails: no oracle trace does, the fuzzer does when it reaches a known v6.15 defect that warns",
 };
 
 /** One function of the port and the calls each measured run made to it. */

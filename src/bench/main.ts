@@ -8,6 +8,9 @@
  * shown beside it.
  *
  *   node dist/bench/main.js [--steps N] [--sizes 50,5000,20000] [--keep DIR]
+ *                           [--race-runs N] [--no-race] [--race-only]
+ *
+ * Then the race explorer's numbers (race.ts).
  */
 
 import { execFileSync } from 'node:child_process';
@@ -19,6 +22,7 @@ import { describeResult, replayFile } from '../trace/replay';
 import { generateBenchTrace } from './gen';
 import { TraceWorld } from '../trace/world';
 import { PAGE_SIZE } from '../vma_internal/constants';
+import { RACE_BENCH_BUGS, raceBench } from './race';
 
 interface GenResult {
   avgVmas: number;
@@ -107,6 +111,11 @@ function main(argv: string[]): number {
     replay(Number(argv[1]), argv[2]);
     return 0;
   }
+  const raceRuns = Number(arg('--race-runs') ?? 4000);
+  if (argv.includes('--race-only')) {
+    raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
+    return 0;
+  }
   const sizes = (arg('--sizes') ?? '50,5000,20000').split(',').map(Number);
   const steps = Number(arg('--steps') ?? 200000);
   const keep = arg('--keep');
@@ -140,6 +149,7 @@ function main(argv: string[]): number {
   );
   process.stdout.write('  (peak RSS includes the parsed trace and its expectations)\n');
   if (!keep) rmSync(dir, { recursive: true, force: true });
+  if (!argv.includes('--no-race')) raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
   return ok ? 0 : 1;
 }
 

@@ -21,6 +21,7 @@ import { faultSweepAsync, SWEEP_OPS } from '../fuzz/fault_sweep';
 import { FuzzRunError, FuzzStats, runFuzzAsync, runScenarioFuzzAsync, type FuzzResult } from '../fuzz/harness';
 import { MergeCoverage } from '../fuzz/coverage';
 import { formatStep } from '../trace/write';
+import { knownDefectTitle } from '../known_defects';
 import { packageRoot, type CliContext, type Sink } from './context';
 import { fcPath, fcReplayPath, intInRange, MAX_SEED, nonEmpty } from './options';
 import { defineCommand, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, jsonOption, type ExitSetter } from './program';
@@ -119,6 +120,7 @@ export async function runCampaign(o: FuzzCampaignOptions, ctx: CliContext, out: 
   const coverage = new MergeCoverage();
   const failures: FuzzFailureJson[] = [];
   const known: { id: string; message: string }[] = [];
+  const knownTitles: string[] = [];
   let commands = 0;
   let checks = 0;
   let runs = 0;
@@ -154,6 +156,7 @@ export async function runCampaign(o: FuzzCampaignOptions, ctx: CliContext, out: 
     write(`  ${r.stats.runs} runs, ${r.stats.commands} commands${r.failure ? ', FAILED' : ''}${r.interrupted ? ' (interrupted)' : ''}\n`);
     for (const k of r.known) {
       known.push({ id: k.known?.id ?? '', message: k.message });
+      knownTitles.push(k.known ? knownDefectTitle(k.known) : '');
       write(`${k.message}\n`);
     }
     if (r.failure) {
@@ -231,7 +234,8 @@ export async function runCampaign(o: FuzzCampaignOptions, ctx: CliContext, out: 
   for (const [c, n] of coverage.rows()) write(`    ${c.padEnd(52)} ${n}\n`);
   const missing = coverage.missing();
   if (missing.length && !interrupted) write(`  merge cases and paths NOT reached: ${missing.join(', ')}\n`);
-  write(`  known v6.15 defects found: ${known.length}${known.length ? ` (${known.map((k) => k.id).join(', ')})` : ''}\n`);
+  write(`  known v6.15 defects found: ${known.length}\n`);
+  for (const t of knownTitles) write(`    known defect ${t}\n`);
   write(`  failures: ${failures.length}\n`);
   for (const f of failures) {
     if (f.regression_file) write(`  regression written: ${f.regression_file}\n`);

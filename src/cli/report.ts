@@ -112,6 +112,55 @@ export interface FuzzJson {
   readonly elapsed_s: number;
 }
 
+/** One race finding that is not a known defect. */
+export interface RaceFailureJson {
+  /** The violated invariant's kind ("use-after-free", "mutual-exclusion", ...). */
+  readonly kind: string;
+  /** The violated invariant, in one sentence. */
+  readonly message: string;
+  /** The run of the campaign that found it. */
+  readonly run: number;
+  /** The shrunk program and schedule (integer arrays, as --program/--schedule take them). */
+  readonly program: number[];
+  readonly schedule: number[];
+  /** The full column report, as printed. */
+  readonly report: string;
+  /** The regression file written, or null. */
+  readonly regression_file: string | null;
+  /** Replays the finding exactly. */
+  readonly replay_command: string;
+}
+
+/** A race campaign: its parameters and what it did. */
+export interface RaceJson {
+  readonly seed: number;
+  readonly scheduler: string;
+  /** "lkmm" or "sc". */
+  readonly memory_model: string;
+  /** Upstream fixes applied to the model. */
+  readonly fixes: string[];
+  /** The largest program: mms, readers per mm, operations per writer, faults per reader. */
+  readonly shape: { readonly mms: number; readonly readers: number; readonly ops: number; readonly faults: number };
+  readonly runs: number;
+  /** Atomic steps executed, and invariant checks made. */
+  readonly steps: number;
+  readonly checks: number;
+  /** Runs cut short by the LIFO nesting of writers. */
+  readonly runs_cut_short: number;
+  /** How often each vm_refcnt state was reached (0 = never). */
+  readonly refcount_states: Record<string, number>;
+  /** How often each reader outcome (success, -EAGAIN retry, fallback, ...) happened. */
+  readonly reader_outcomes: Record<string, number>;
+  /** How often each writer operation ran. */
+  readonly operations: Record<string, number>;
+  /** Findings recognised as known v6.15 defects (they do not fail the campaign). */
+  readonly known_defects: { readonly id: string; readonly fix: string; readonly message: string }[];
+  readonly failures: RaceFailureJson[];
+  /** run only: the saved race regressions replayed before the campaign (files that did not pass). */
+  readonly regressions?: { readonly replayed: number; readonly failed: { readonly file: string; readonly message: string }[] };
+  readonly elapsed_s: number;
+}
+
 /** The whole document. */
 export interface ReportJson {
   readonly schema: typeof REPORT_SCHEMA;
@@ -125,6 +174,8 @@ export interface ReportJson {
   readonly replay?: ReplayJson;
   /** fuzz and run: the campaign. */
   readonly fuzz?: FuzzJson;
+  /** race and run: the race campaign. */
+  readonly race?: RaceJson;
 }
 
 /** The JSON form of one replay result. */
@@ -155,7 +206,7 @@ export function reportJson(
   command: string,
   exitCode: number,
   interrupted: boolean,
-  parts: { replay?: ReplayJson; fuzz?: FuzzJson },
+  parts: { replay?: ReplayJson; fuzz?: FuzzJson; race?: RaceJson },
 ): ReportJson {
   return { schema: REPORT_SCHEMA, version: VERSION, command, exit_code: exitCode, interrupted, ...parts };
 }

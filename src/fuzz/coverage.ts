@@ -91,6 +91,10 @@ export const PATH_ROWS: readonly (readonly [string, string])[] = [
   ['err:acct_stack_growth:mlock_future_ok', 'acct_stack_growth(): mlock limit'],
   ['err:acct_stack_growth:security_vm_enough_memory_mm', 'acct_stack_growth(): commit charge refused'],
   ['err:mm_take_all_locks:signal_pending', 'mm_take_all_locks(): interrupted'],
+  ['mlock:lock', 'mlock_fixup() locks a VMA (mlockall)'],
+  ['mlock:unlock', 'mlock_fixup() unlocks a VMA (munlockall)'],
+  ['err:mlock_fixup:vma_modify_flags', "mlock_fixup(): vma_modify_flags() fails, apply_mlockall_flags() walks on"],
+  ['err:mlockall:mmap_write_lock_killable', 'mlockall()/munlockall(): killed waiting for the lock'],
 ];
 
 /** Counts of the merge cases and the other paths. */

@@ -17,7 +17,13 @@ import { KNOWN_DEFECT_PATHS } from './model/validate';
 /* The model path that leads into each known defect. */
 const DEFECT_OF_PATH: Readonly<Record<string, string>> = {
   'defect:mmap_expand_clone_iter': 'v6.15-mmap-expand-clone-iterator',
+  'defect:mlockall_commit_merge_iter': 'v6.15-commit-merge-oom-iterator',
 };
+
+/** The model path that leads into the known defect `id`. */
+export function defectPath(id: string): string | undefined {
+  return Object.keys(DEFECT_OF_PATH).find((p) => DEFECT_OF_PATH[p] === id);
+}
 
 /** What a failing command reported (a FuzzFailure, see harness.ts). */
 export interface CommandFailure {

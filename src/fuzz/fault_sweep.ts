@@ -16,7 +16,8 @@
  *    every invariant (see harness.ts);
  *  - the failure must be reported, except where the kernel falls back
  *    (mmap and copy_vma map a new VMA when a merge fails; a userfaultfd
- *    change that gives up on OOM keeps the VMA as it is);
+ *    change that gives up on OOM keeps the VMA as it is) or goes on
+ *    (mlockall ignores a VMA's failure and walks on to the next);
  *  - where v6.15 promises it, nothing changed, checked without the model:
  *    "exact" (the VMAs, their ids, ranges, pgoff, flags, files, vm_ops,
  *    refcounts, map_count and the page counters as before), "pages" (the
@@ -70,6 +71,7 @@ export const SWEEP_OPS: readonly TraceOpName[] = [
   'modify_policy',
   'vm_munmap',
   'take_all_locks',
+  'mlockall',
 ];
 
 
@@ -91,6 +93,8 @@ const PROMISE: Partial<Record<TraceOpName, Promised>> = {
   brk: 'exact',
   expand_stack: 'exact',
   take_all_locks: 'exact',
+  /* Reported only when killed waiting for the lock, before anything was done. */
+  mlockall: 'exact',
   /* A split done before the failure stays. */
   modify_flags: 'pages',
   modify_flags_uffd: 'pages',
@@ -204,6 +208,8 @@ function failed(e: TraceExpect): boolean {
 function mustReport(step: TraceStep): boolean {
   if (step.op === 'mmap' || step.op === 'copy_vma') return false;
   if (step.op === 'modify_flags_uffd') return !step.give_up_on_oom;
+  /* apply_mlockall_flags() ignores a VMA's failure and walks on; only the lock's failure is reported. */
+  if (step.op === 'mlockall') return false;
   return true;
 }
 

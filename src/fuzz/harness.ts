@@ -27,8 +27,8 @@ import { intentArbitrary, resolveIntent, type Intent } from './intents';
 import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
-import { recogniseKnownDefect } from './defects';
-import type { KnownDefect } from '../known_defects';
+import { defectPath, recogniseKnownDefect } from './defects';
+import { knownDefectTitle, type KnownDefect } from '../known_defects';
 import { boundaryDiff, pageDiff } from './pages';
 import { mergeScenarioArbitrary, scenarioSteps, type MergeScenario } from './scenarios';
 
@@ -339,47 +339,59 @@ export function regressionTrace(name: string, steps: readonly TraceStep[]): Trac
   return { format: 'vma-trace/1', kernel: 'v6.15', name, steps: out };
 }
 
-/** Run a campaign: `runs` sequences of up to `commands` commands. */
 /**
  * Run a campaign: `runs` sequences of up to `commands` commands.  With
- * allowKnownDefects, commands may reach the known v6.15 defects: the first
- * finding that is one of them is reported as known (shrunk, with its
- * reproducer), and the rest of the campaign runs with such commands held
- * back (seed + 1), so that anything else still fails it.
+ * allowKnownDefects, commands may reach the known v6.15 defects: a finding
+ * that is one of them is reported as known (shrunk, with its reproducer),
+ * and the rest of the campaign runs on (seed + 1, + 2, ...) with the
+ * commands reaching that defect held back, so that each known defect is
+ * found at most once and anything else still fails the campaign.
  */
 export function runFuzz(opts: FuzzOptions): FuzzResult {
   const stats = new FuzzStats();
-  const phase = (o: FuzzOptions, validate: ValidateOptions): SequencePhase => {
+  const known: FuzzFailureReport[] = [];
+  let o = opts;
+  let heldBack: string[] = [];
+  for (;;) {
+    const validate: ValidateOptions = { allowKnownDefects: opts.allowKnownDefects, heldBack };
     const prop = fuzzProperty(stats, o.commands, o.onRun, o.replayPath, validate);
-    return sequenceResult(explainRunnerErrors(() => fc.check(prop, checkParams(o))), o, validate, false);
-  };
-  const first = phase(opts, { allowKnownDefects: opts.allowKnownDefects });
-  if (!first.failure?.known) return { stats, failure: first.failure, known: [], interrupted: false };
-  const rest = restOf(opts, first.runs);
-  const second = rest.runs > 0 ? phase(rest, {}) : null;
-  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: false };
+    const r = sequenceResult(explainRunnerErrors(() => fc.check(prop, checkParams(o))), o, validate, false);
+    if (!r.failure?.known) return { stats, failure: r.failure, known, interrupted: false };
+    known.push(r.failure);
+    heldBack = holdBack(heldBack, r.failure.known);
+    o = restOf(o, r.runs);
+    if (o.runs <= 0) return { stats, failure: null, known, interrupted: false };
+  }
 }
 
 /** runFuzz(), stoppable through opts.stop between runs (Ctrl-C). */
 export async function runFuzzAsync(opts: FuzzOptions & { readonly stop: FuzzStop }): Promise<FuzzResult> {
   const stats = new FuzzStats();
-  const phase = async (o: FuzzOptions, validate: ValidateOptions): Promise<SequencePhase> => {
+  const known: FuzzFailureReport[] = [];
+  let o: FuzzOptions = opts;
+  let heldBack: string[] = [];
+  for (;;) {
+    const validate: ValidateOptions = { allowKnownDefects: opts.allowKnownDefects, heldBack };
     const prop = stoppable(sequenceArbitrary(o.commands, o.replayPath), sequenceBody(stats, o.onRun, validate), opts.stop);
     const details = await explainRunnerErrorsAsync(() => fc.check(prop, checkParams(o)));
-    return sequenceResult(details, o, validate, opts.stop.requested);
-  };
-  const first = await phase(opts, { allowKnownDefects: opts.allowKnownDefects });
-  if (!first.failure?.known || opts.stop.requested) {
-    return { stats, failure: first.failure?.known ? null : first.failure, known: first.failure?.known ? [first.failure] : [], interrupted: opts.stop.requested };
+    const r = sequenceResult(details, o, validate, opts.stop.requested);
+    if (!r.failure?.known) return { stats, failure: r.failure, known, interrupted: opts.stop.requested };
+    known.push(r.failure);
+    heldBack = holdBack(heldBack, r.failure.known);
+    o = restOf(o, r.runs);
+    if (o.runs <= 0 || opts.stop.requested) return { stats, failure: null, known, interrupted: opts.stop.requested };
   }
-  const rest = restOf(opts, first.runs);
-  const second = rest.runs > 0 ? await phase(rest, {}) : null;
-  return { stats, failure: second?.failure ?? null, known: [first.failure], interrupted: opts.stop.requested };
+}
+
+/* The defects held back once `found` was found. */
+function holdBack(heldBack: readonly string[], found: KnownDefect): string[] {
+  const path = defectPath(found.id);
+  return path === undefined ? [...heldBack] : [...heldBack, path];
 }
 
 /* The campaign left after a known defect was found in the first `done` runs. */
 function restOf(opts: FuzzOptions, done: number): FuzzOptions {
-  return { ...opts, runs: opts.runs - done, seed: opts.seed + 1, path: undefined, replayPath: undefined, allowKnownDefects: false };
+  return { ...opts, runs: opts.runs - done, seed: opts.seed + 1, path: undefined, replayPath: undefined };
 }
 
 function checkParams<T>(opts: FuzzOptions): fc.Parameters<T> {
@@ -543,7 +555,7 @@ function reportFailure(
         (replayPath ? ` --replay-path "${replayPath}"` : '')
       : `vma-harness fuzz --scenarios-only --seed ${details.seed} --path "${path}"`;
   const message = [
-    known ? `known v6.15 defect ${known.id}: ${known.summary} (upstream fix: ${known.fix})` : '',
+    known ? `known v6.15 defect ${knownDefectTitle(known)}: ${known.summary}` : '',
     `${kind} failure (seed ${details.seed}, path "${path}") after ${details.numRuns} runs,`,
     `shrunk to ${steps.length} steps:`,
     ...steps.map((s, i) => `  ${String(i).padStart(3)} ${formatStep({ ...s, expect: undefined })}`),

@@ -90,6 +90,7 @@ export const OP_WEIGHTS: readonly [TraceOpName, number][] = [
   ['take_all_locks', 1],
   ['inject', 4],
   ['set_max_map_count', 2],
+  ['mlockall', 4],
 ];
 
 export interface Intent {

@@ -3,7 +3,8 @@
  * Intents for the operations beyond the fifteen merge-era ones: brk, the
  * gap search, stack expansion, the vma_modify family (userfaultfd,
  * madvise/anon names, mempolicy), the anon_vma query, vm_munmap,
- * take_all_locks, and fault injection (inject, set_max_map_count).
+ * take_all_locks, fault injection (inject, set_max_map_count), and this
+ * project's own mlockall.
  *
  * As in intents.ts, each intent is resolved against the model's current
  * layout, leaning towards the boundaries the rules care about: a heap VMA
@@ -11,7 +12,7 @@
  * gap, limits and alignments that make the gap search retry, userfaultfd
  * and madvise flag changes that make a neighbour mergeable, map count
  * limits right at the current count, injection points the next operations
- * reach.
+ * reach, mlockall flags that lock, unlock or only set the default.
  */
 
 import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SEALED, VM_WRITE } from '../vma_internal/constants';
@@ -77,6 +78,8 @@ const ALIGN_MASKS: readonly number[] = [0, 0, P, 3 * P, 7 * P];
 const ALIGN_OFFSETS: readonly number[] = [0, P, 2 * P, 5 * P];
 const START_GAPS: readonly number[] = [0, 0, P, 2 * P];
 const BRK_FLAGS: readonly bigint[] = [0n, 0n, VM_EXEC, VM_LOCKED];
+/* mlockall's MCL_* flags: MCL_CURRENT and munlockall() (0) most, then the other combinations mlockall() accepts. */
+const MCL_CHOICES: readonly number[] = [1, 0, 1, 0, 3, 5, 7, 2, 6];
 
 /** Injection points, the ones most operations reach first. */
 const POINTS: readonly InjectPointName[] = [
@@ -204,6 +207,8 @@ export function resolveExt(op: TraceStep['op'], i: Choices, model: VmaModel, w: 
       const values = [n, DEFAULT_MAX_MAP_COUNT, n + 1, DEFAULT_MAX_MAP_COUNT, Math.max(0, n - 1), DEFAULT_MAX_MAP_COUNT];
       return { op: 'set_max_map_count', value: pick(values, i.a) };
     }
+    case 'mlockall':
+      return { op: 'mlockall', flags: pick(MCL_CHOICES, i.a) };
     default:
       return null;
   }

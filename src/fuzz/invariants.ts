@@ -4,9 +4,12 @@
  * of the model: the tree's shape, vm_refcnt and attached/detached state,
  * leaks, write-locking of changed VMAs, validate_mm(), warnings, and the
  * maple-tree checks (misuse of a maple state included).
+ *
+ * The checks of the real VMA lock that the race explorer makes after every
+ * atomic step are in invariants_lock.ts and exported from here too: this
+ * module is the one entry point of the invariant checker.
  */
 
-import { PAGE_SIZE } from '../vma_internal/constants';
 import { KernelBug, warn_summary } from '../vma_internal/bug';
 import { with_kconfig } from '../vma_internal/kconfig';
 import { maple_check_summary } from '../vma_internal/maple_state_check';
@@ -17,6 +20,7 @@ import { validate_mm } from '../mm/vma';
 import { mas_find, type ma_state } from '../vma_internal/maple_tree';
 import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
+import { checkTree } from './invariants_tree';
 
 /** What a VMA looked like before a command. */
 export interface VmaSnapshot {
@@ -69,27 +73,9 @@ export function checkIteratorAfterAbort(vmi: vma_iterator, expectedNext: number 
  */
 export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect): string[] {
   const errs: string[] = [];
-  const inTree = new Set<vm_area_struct>();
-  let prevEnd = -1;
 
-  /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs. */
-  for (const r of mm.mm_mt.ranges.entries()) {
-    const v = r.value;
-    const name = `vma#${v.__id}`;
-    if (inTree.has(v)) errs.push(`${name} is stored in the tree twice`);
-    inTree.add(v);
-    if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
-      errs.push(`${name} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
-    }
-    if (v.vm_start >= v.vm_end) errs.push(`${name} is empty`);
-    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) errs.push(`${name} is not page-aligned`);
-    if (v.vm_start < prevEnd) errs.push(`${name} overlaps the VMA before it`);
-    prevEnd = v.vm_end;
-    /* Reachable means attached: refcount 1, not freed. */
-    if (v.__freed) errs.push(`${name} is reachable from the tree but was freed`);
-    if (v.vm_refcnt !== 1) errs.push(`${name} is reachable from the tree with vm_refcnt ${v.vm_refcnt} (want 1)`);
-  }
-  if (mm.map_count !== inTree.size) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.size} VMAs`);
+  /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
+  const inTree = checkTree(mm, errs);
 
   /* Frees: detached at the time; nothing live outside the tree (no leak). */
   for (const [id, refcnt] of actual.freed ?? []) {
@@ -128,3 +114,6 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
   return errs;
 }
+
+export * from './invariants_tree';
+export * from './invariants_lock';

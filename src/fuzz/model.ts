@@ -20,6 +20,7 @@
  *   gap.ts         vm_unmapped_area (the gap search)
  *   accounting.ts  the page counters
  *   locks.ts       take_all_locks, find_mergeable_anon_vma
+ *   mlock.ts       mlockall / munlockall (an operation of this project)
  *   faults.ts      fault injection points, fail_prealloc, max_map_count
  *   validate.ts    which steps are valid input (the callers' preconditions)
  *
@@ -35,6 +36,7 @@ import { unmappedArea } from './model/gap';
 import { findMergeableAnonVma, takeAllLocks } from './model/locks';
 import { expand, mergeExisting, mergeNew, modify, split, type Proposal } from './model/merge';
 import { ModelRefusal, ModelState, pages, type Seg } from './model/state';
+import { mlockall } from './model/mlock';
 import { mmap, munmap, vmMunmap } from './model/unmap';
 import { validateStep, type Invalid, type ValidateOptions } from './model/validate';
 
@@ -249,6 +251,9 @@ export class VmaModel extends ModelState {
         e.locked = r.locked;
         break;
       }
+      case 'mlockall':
+        e.err = mlockall(this, step.flags);
+        break;
     }
     this.resort();
     return this.observe(step, e);

@@ -17,6 +17,7 @@ import {
   VM_EXEC,
   VM_IO,
   VM_LOCKED,
+  VM_LOCKONFAULT,
   VM_MAYEXEC,
   VM_MAYREAD,
   VM_MAYWRITE,
@@ -43,7 +44,7 @@ const FLAGS = [
   HEAP,
 ];
 /* Operations a scenario ends with (index: MergeScenario.op). */
-const OP_COUNT = 14;
+const OP_COUNT = 15;
 
 /** Which values of MergeScenario.op end a scenario with each operation. */
 export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> = {
@@ -60,6 +61,7 @@ export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> 
   modify_name: [11],
   modify_policy: [12],
   brk: [13],
+  mlockall: [14],
 };
 
 interface VmaSpec {
@@ -374,6 +376,20 @@ export function scenarioSteps(sc: MergeScenario): TraceStep[] {
       if (room < 1) break;
       const brkFlags = [0n, 0n, VM_EXEC, VM_LOCKED][sc.y % 4];
       fin({ op: 'brk', start_brk: heap.start, addr: heap.end, len: (1 + (sc.x % room)) * P, flags: brkFlags });
+      break;
+    }
+    case 14: {
+      /*
+       * mlockall: the neighbours (some of them) get the lock bits first, so
+       * that middle, locked by the walk, merges with them.
+       */
+      if (midId === undefined) break;
+      const flagsOf = [1, 5, 3][sc.x % 3];
+      const bits = flagsOf & 4 ? VM_LOCKED | VM_LOCKONFAULT : VM_LOCKED;
+      for (const [k, n] of [prevSeg, nextSeg].entries()) {
+        if (n && ((sc.y >> k) & 1) === 1) push({ op: 'modify_flags', vma: n.id, start: n.start, end: n.end, flags: n.flags | bits });
+      }
+      fin({ op: 'mlockall', flags: flagsOf });
       break;
     }
     default: {

@@ -49,6 +49,7 @@ import {
   vma_shrink,
 } from '../mm/vma';
 import { alloc_and_link_vma, cleanup_mm, dummy_close, harness_reset, merge_new, vmg_set_range } from '../harness/helpers';
+import { mlockall_flags_valid, sys_mlockall, sys_munlockall } from '../harness/mlock';
 import { checkInvariants, snapshotVmas, type VmaSnapshot } from '../fuzz/invariants';
 import type { MergeStateName } from '../trace/types';
 import { layoutDiagram, layoutString, normaliseLayout, vmaLetter } from './layout';
@@ -318,6 +319,18 @@ export class Scenario {
   failPrealloc(on = true): this {
     set_fail_prealloc(on);
     return this;
+  }
+
+  /**
+   * mlockall(flags) with the MCL_* bits (MCL_CURRENT 1, MCL_FUTURE 2,
+   * MCL_ONFAULT 4), or munlockall() for 0, as v6.15's mm/mlock.c runs them
+   * (src/harness/mlock.ts): every VMA is (un)locked through
+   * vma_modify_flags(), errors of single VMAs are ignored.  Returns 0, or
+   * -EINTR when killed waiting for the mmap lock.
+   */
+  mlockall(flags: number): number {
+    if (flags !== 0 && !mlockall_flags_valid(flags)) throw new ScenarioError(`mlockall: flags ${String(flags)} are refused by mlockall() (-EINVAL)`);
+    return this.op(() => (flags === 0 ? sys_munlockall() : sys_mlockall(flags)));
   }
 
   /** Let the next n - 1 preallocations succeed and fail the nth (0: stop failing). */

@@ -105,6 +105,8 @@ export class TraceLayout implements LayoutView {
   /** How many VMA ids have been handed out. */
   allocated = 0;
   counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+  /** VM_LOCKED when the trace's last completed mlockall had MCL_FUTURE (what mm->def_flags adds to brk's pages), else 0. */
+  defFlags = 0n;
   readonly faults = new LayoutFaults();
 
   byId(id: number): LayoutVma | undefined {

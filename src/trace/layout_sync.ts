@@ -11,8 +11,13 @@
  * The page counters are worked out from the step itself and its result,
  * never read from the mm: a completed unmap takes the pieces it unmapped
  * back, by class (accounting.ts); a successful mmap charges its range by
- * the flags of the VMA that now holds it; brk charges data pages;
- * expand_stack charges the pages the stack grew by.  The injection points
+ * the flags of the VMA that now holds it; brk charges data pages (and
+ * locked ones after mlockall(MCL_FUTURE), which the layout notes from the
+ * trace's own mlockall steps); expand_stack charges the pages the stack
+ * grew by.  mlockall may merge anywhere, so it re-reads every VMA (the
+ * kernel's walk is O(n) too), and locked_vm moves by the VM_LOCKED pages
+ * the VMAs gained or lost: mlock_fixup() counts exactly the VMAs it
+ * changed, and a merge only joins VMAs whose lock bits already agree.  The injection points
  * are armed by the trace's own inject steps and consumed by the qualifying
  * calls the stub layer counted during the step.
  */
@@ -22,6 +27,7 @@ import { fault_calls } from '../vma_internal/fault_inject';
 import type { LayoutRecord, LayoutVma, TraceLayout } from './layout';
 import { addPages, noRefund, type Refund } from './rules/accounting';
 import { TASK_SIZE } from './rules/common';
+import { MCL_FUTURE, mlockallWalks } from './rules/mlock';
 import type { InjectPointName, TraceStep } from './types';
 
 /** The result of a step, as far as the counters care. */
@@ -59,6 +65,8 @@ export class LayoutLearner {
   private readonly scratch: Refund = noRefund();
   /** The stack's start before expand_stack. */
   private stackStart = 0;
+  /** VM_LOCKED pages of all VMAs before a walking mlockall. */
+  private lockedBefore = -1;
   /** Qualifying calls each armed point had seen. */
   private calls: Map<InjectPointName, number> | null = null;
 
@@ -163,6 +171,13 @@ export class LayoutLearner {
         }
         break;
       }
+      case 'mlockall':
+        /* The walk may change any VMA: every one is re-read afterwards. */
+        if (mlockallWalks(step.flags)) {
+          for (let v = l.after(0); v !== null; v = l.above(v)) this.ids[this.nIds++] = v.id;
+          this.lockedBefore = this.lockedPages();
+        }
+        break;
       default:
         break;
     }
@@ -171,6 +186,14 @@ export class LayoutLearner {
       this.calls = new Map();
       for (const p of l.faults.points()) this.calls.set(p, fault_calls(p));
     }
+  }
+
+  /* The pages of every VM_LOCKED VMA in the layout. */
+  private lockedPages(): number {
+    const l = this.l;
+    let n = 0;
+    for (let v = l.after(0); v !== null; v = l.above(v)) if (v.flags & VM_LOCKED) n += (v.end - v.start) / PAGE_SIZE;
+    return n;
   }
 
   private charge(flags: bigint, pages: number, sign: 1 | -1): void {
@@ -220,7 +243,7 @@ export class LayoutLearner {
           const n = step.len / PAGE_SIZE;
           l.counters.total += n;
           l.counters.data += n;
-          if (step.flags & VM_LOCKED) l.counters.locked += n;
+          if ((step.flags | l.defFlags) & VM_LOCKED) l.counters.locked += n;
         }
         break;
       case 'expand_stack': {
@@ -236,6 +259,13 @@ export class LayoutLearner {
         break;
       case 'set_max_map_count':
         l.faults.maxMapCount = step.value;
+        break;
+      case 'mlockall':
+        if (ok) {
+          l.defFlags = step.flags & MCL_FUTURE ? VM_LOCKED : 0n;
+          if (this.lockedBefore >= 0) l.counters.locked += this.lockedPages() - this.lockedBefore;
+        }
+        this.lockedBefore = -1;
         break;
       default:
         break;

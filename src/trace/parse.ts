@@ -288,6 +288,11 @@ class StepArgs {
   point(name: string): InjectPointName {
     return readInjectPoint(this.loc, name, this.required(name));
   }
+
+  /** MCL_* flags of mlockall(): a JSON integer 0..7 (0: munlockall()). */
+  mcl(name: string): number {
+    return readInt(this.loc, name, this.required(name), 'MCL_* flags (integer 0..7: MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4)', 0, 7);
+  }
 }
 
 /** Build the typed step for `op` from its (already key-checked) arguments. */
@@ -394,6 +399,8 @@ function buildStep(op: TraceOpName, a: StepArgs): TraceStep {
       return { op, point: a.point('point'), count: a.int('count', 'a failure count'), after: a.int('after', 'a pass count') };
     case 'set_max_map_count':
       return { op, value: a.int('value', 'a map count limit') };
+    case 'mlockall':
+      return { op, flags: a.mcl('flags') };
     default: {
       const unreachable: never = op;
       throw new Error(`unhandled operation ${String(unreachable)}`);

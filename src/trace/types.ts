@@ -53,7 +53,7 @@ export const INJECT_POINTS = [
 /** Name of one fault injection point. */
 export type InjectPointName = (typeof INJECT_POINTS)[number];
 
-/** Names of the twenty-six operations a step can perform. */
+/** Names of the twenty-seven operations a step can perform. */
 export type TraceOpName =
   | 'alloc_and_link'
   | 'set_anon'
@@ -80,7 +80,8 @@ export type TraceOpName =
   | 'vm_munmap'
   | 'take_all_locks'
   | 'inject'
-  | 'set_max_map_count';
+  | 'set_max_map_count'
+  | 'mlockall';
 
 /**
  * One entry of `expect.vmas`:
@@ -366,6 +367,16 @@ export interface SetMaxMapCountStep extends StepBase {
   value: number;
 }
 
+/**
+ * mlockall(flags), or munlockall() when `flags` is 0: the MCL_* bits
+ * (MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4).  An operation of this
+ * project, beyond the oracle (see PROJECT_OPS).
+ */
+export interface MlockallStep extends StepBase {
+  op: 'mlockall';
+  flags: number;
+}
+
 /** One operation of a trace, discriminated on `op`. */
 export type TraceStep =
   | AllocAndLinkStep
@@ -393,7 +404,8 @@ export type TraceStep =
   | VmMunmapStep
   | TakeAllLocksStep
   | InjectStep
-  | SetMaxMapCountStep;
+  | SetMaxMapCountStep
+  | MlockallStep;
 
 /** A whole vma-trace/1 document. */
 export interface Trace {
@@ -435,7 +447,15 @@ export const OP_ARGUMENTS: { readonly [K in TraceOpName]: readonly string[] } = 
   take_all_locks: [],
   inject: ['point', 'count', 'after'],
   set_max_map_count: ['value'],
+  mlockall: ['flags'],
 };
+
+/**
+ * Operations of this project beyond the oracle: no trace recorded from the
+ * C code contains them; their expectations come from the reference model
+ * (TRACE_FORMAT.md, "Operations of this project").
+ */
+export const PROJECT_OPS: readonly TraceOpName[] = ['mlockall'];
 
 /** Keys of `expect`, in canonical order. */
 export const EXPECT_KEYS = [

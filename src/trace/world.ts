@@ -100,6 +100,7 @@ import {
   vma_shrink,
 } from '../mm/vma';
 import { alloc_and_link_vma, dummy_close, harness_reset, merge_new, vmg_set_range } from '../harness/helpers';
+import { sys_mlockall, sys_munlockall } from '../harness/mlock';
 import { toHex } from './hex';
 import { checkPreconditions, TraceInputError } from './preconditions';
 import { LayoutDriftError, TraceLayout, type LayoutRecord } from './layout';
@@ -565,6 +566,10 @@ export class TraceWorld {
       case 'set_max_map_count':
         set_sysctl_max_map_count(step.value);
         return {};
+
+      case 'mlockall':
+        /* The system calls, with their own iterator (src/harness/mlock.ts). */
+        return { err: step.flags === 0 ? sys_munlockall() : sys_mlockall(step.flags) };
     }
   }
 

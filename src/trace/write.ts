@@ -143,6 +143,8 @@ function argumentPairs(step: TraceStep): Array<[string, string]> {
       return [['point', str(step.point)], ['count', int(step.count)], ['after', int(step.after)]];
     case 'set_max_map_count':
       return [['value', int(step.value)]];
+    case 'mlockall':
+      return [['flags', int(step.flags)]];
     default: {
       const unreachable: never = step;
       throw new Error(`unhandled operation in ${JSON.stringify(unreachable)}`);

@@ -56,6 +56,7 @@ export const CONFIG_DEFAULT_MMAP_MIN_ADDR = 65536;
 /* errno values used by mm/vma.c */
 export const EPERM = 1;
 export const EINTR = 4;
+export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
@@ -90,6 +91,12 @@ export const VM_ARCH_1: vm_flags_t = 0x01000000n;
 export const VM_GROWSUP: vm_flags_t = VM_NONE;
 /** _BITUL(63): the harness is a 64-bit build. */
 export const VM_SEALED: vm_flags_t = 1n << 63n;
+/**
+ * BIT(40) on a 64-bit build.  mm/vma.c never reads it (the harness's
+ * vma_internal.h does not define it); mlock_fixup() does, for the mlockall
+ * driver of src/harness/mlock.ts.
+ */
+export const VM_DROPPABLE: vm_flags_t = 1n << 40n;
 
 export const VM_ACCESS_FLAGS: vm_flags_t = VM_READ | VM_WRITE | VM_EXEC;
 export const VM_SPECIAL: vm_flags_t = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;

@@ -12,6 +12,7 @@ export * from './maple_tree';
 export * from './maple_state_check';
 export * from './fault_inject';
 export * from './registry';
+export * from './lock_mode';
 export * from './vma_lock';
 export * from './vma_alloc';
 export * from './vma_iter';

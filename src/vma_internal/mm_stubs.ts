@@ -36,6 +36,7 @@ import {
   FP_SECURITY_VM_ENOUGH_MEMORY_MM,
   fault_should_fail,
 } from './fault_inject';
+import { kernel_lock } from './lock_mode';
 
 /* The harness's tunables (defined in its vma.c). */
 export const mmap_min_addr: unsigned_long = CONFIG_DEFAULT_MMAP_MIN_ADDR;
@@ -205,15 +206,24 @@ export function is_file_hugepages(_file: file): boolean {
   return false;
 }
 
-/* mmap_lock: the harness holds no locks ----------------------------------- */
+/* mmap_lock: the harness holds no locks (kernel mode: the real mmap_lock) -- */
 
-export function mmap_assert_write_locked(_mm: mm_struct): void {}
-export function mmap_write_downgrade(_mm: mm_struct): void {}
-export function mmap_read_unlock(_mm: mm_struct): void {}
-export function mmap_write_unlock(_mm: mm_struct): void {}
-/** Takes the (absent) lock, unless its failure point stands for a fatal signal (-EINTR). */
-export function mmap_write_lock_killable(_mm: mm_struct): number {
-  return fault_should_fail(FP_MMAP_WRITE_LOCK_KILLABLE) ? -EINTR : 0;
+export function mmap_assert_write_locked(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_assert_write_locked(mm);
+}
+export function mmap_write_downgrade(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_write_downgrade(mm);
+}
+export function mmap_read_unlock(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_read_unlock(mm);
+}
+export function mmap_write_unlock(mm: mm_struct): void {
+  if (kernel_lock !== null) kernel_lock.mmap_write_unlock(mm);
+}
+/** Takes the lock (absent in harness mode), unless its failure point stands for a fatal signal (-EINTR). */
+export function mmap_write_lock_killable(mm: mm_struct): number {
+  if (fault_should_fail(FP_MMAP_WRITE_LOCK_KILLABLE)) return -EINTR;
+  return kernel_lock !== null ? kernel_lock.mmap_write_lock_killable(mm) : 0;
 }
 export function can_modify_mm(_mm: mm_struct, _start: unsigned_long, _end: unsigned_long): boolean {
   return true;

@@ -94,6 +94,10 @@ export function vma_is_dax(_vma: vm_area_struct): boolean {
 export function get_gate_vma(_mm: mm_struct): vm_area_struct | null {
   return null;
 }
+/** No VMA of the harness maps a secretmem file (used by the mlockall driver). */
+export function vma_is_secretmem(_vma: vm_area_struct): boolean {
+  return false;
+}
 export function arch_validate_flags(_flags: vm_flags_t): boolean {
   return true;
 }

@@ -3,6 +3,8 @@
  * vm_area_alloc(), vm_area_dup() and vm_area_free() with the harness's
  * semantics, backed by the allocation registry.  The first two are failure
  * points (fault_inject): a failed allocation returns NULL and takes no id.
+ * In kernel mode (lock_mode.ts) they hand over to the SLAB_TYPESAFE_BY_RCU
+ * cache model (after the failure point).
  */
 
 import { UINT_MAX } from './constants';
@@ -10,6 +12,7 @@ import { FP_VM_AREA_ALLOC, FP_VM_AREA_DUP, fault_should_fail } from './fault_inj
 import { INIT_LIST_HEAD } from './list';
 import { vma_check_live, vma_registry } from './registry';
 import { mm_struct, vm_area_struct, type vm_operations_struct } from './structs';
+import { kernel_lock } from './lock_mode';
 
 /** The harness's dummy vm_ops: no hooks at all, so a new VMA is not anonymous. */
 export const vma_dummy_vm_ops: vm_operations_struct = Object.freeze({});
@@ -34,6 +37,7 @@ export function vma_init(vma: vm_area_struct, mm: mm_struct): void {
 /** A new detached VMA of @mm with the dummy vm_ops, or NULL. */
 export function vm_area_alloc(mm: mm_struct): vm_area_struct | null {
   if (fault_should_fail(FP_VM_AREA_ALLOC)) return null;
+  if (kernel_lock !== null) return kernel_lock.vm_area_alloc(mm);
   const vma = new vm_area_struct(mm);
   vma_init(vma, mm);
   vma_registry.register(vma);
@@ -45,6 +49,7 @@ export function vm_area_alloc(mm: mm_struct): vm_area_struct | null {
  * empty anon_vma_chain (anon_vma itself is copied).  NULL on failure.
  */
 export function vm_area_dup(orig: vm_area_struct): vm_area_struct | null {
+  if (kernel_lock !== null) return fault_should_fail(FP_VM_AREA_DUP) ? null : kernel_lock.vm_area_dup(orig);
   vma_check_live(orig, 'vm_area_dup');
   if (fault_should_fail(FP_VM_AREA_DUP)) return null;
   const vma = new vm_area_struct(orig.vm_mm);
@@ -67,5 +72,6 @@ export function vm_area_dup(orig: vm_area_struct): vm_area_struct | null {
 
 /** Just frees (the registry notes the refcount at this moment). */
 export function vm_area_free(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vm_area_free(vma);
   vma_registry.release(vma, 'vm_area_free');
 }

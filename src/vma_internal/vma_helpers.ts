@@ -17,7 +17,7 @@ import {
   type vm_flags_t,
 } from './constants';
 import { is_shared_maywrite, stack_guard_gap } from './mm_stubs';
-import { vma_start_write } from './vma_lock';
+import { vma_assert_write_locked, vma_start_write } from './vma_lock';
 import type { mempolicy, mm_struct, vm_area_struct } from './structs';
 
 export function vma_set_range(vma: vm_area_struct, start: unsigned_long, end: unsigned_long, pgoff: pgoff_t): void {
@@ -48,6 +48,18 @@ export function vma_is_accessible(vma: vm_area_struct): boolean {
 }
 
 export function vm_flags_init(vma: vm_area_struct, flags: vm_flags_t): void {
+  vma.__vm_flags = flags;
+}
+
+/** Replace the flags of a VMA the caller has write-locked. */
+export function vm_flags_reset(vma: vm_area_struct, flags: vm_flags_t): void {
+  vma_assert_write_locked(vma);
+  vm_flags_init(vma, flags);
+}
+
+/** vm_flags_reset() with a single store (for readers that do not take the lock). */
+export function vm_flags_reset_once(vma: vm_area_struct, flags: vm_flags_t): void {
+  vma_assert_write_locked(vma);
   vma.__vm_flags = flags;
 }
 

@@ -10,12 +10,16 @@
  *
  * vma_start_write() only increments vm_lock_seq: tests reset the field to
  * UINT_MAX and read "was a write started" back from it.
+ *
+ * In kernel mode (lock_mode.ts) each entry point hands over to the port of
+ * the real v6.15 lock instead.
  */
 
 import { UINT_MAX } from './constants';
 import { KernelBug, WARN_ON_ONCE } from './bug';
 import { vma_check_live } from './registry';
 import type { vm_area_struct } from './structs';
+import { kernel_lock } from './lock_mode';
 
 /** The bit a writer would add to vm_refcnt; defined, never used by the harness. */
 export const VMA_LOCK_OFFSET = 0x40000000;
@@ -40,17 +44,22 @@ function refcount_dec_and_test(vma: vm_area_struct): boolean {
 }
 
 export function vma_assert_attached(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vma_assert_attached(vma);
   WARN_ON_ONCE(!refcount_read(vma), '!refcount_read(&vma->vm_refcnt)', vma);
 }
 
 export function vma_assert_detached(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vma_assert_detached(vma);
   WARN_ON_ONCE(refcount_read(vma) !== 0, 'refcount_read(&vma->vm_refcnt)', vma);
 }
 
-/** Nothing to check: the harness holds no real locks. */
-export function vma_assert_write_locked(_vma: vm_area_struct): void {}
+/** Nothing to check: the harness holds no real locks (kernel mode: the real assert). */
+export function vma_assert_write_locked(vma: vm_area_struct): void {
+  if (kernel_lock !== null) kernel_lock.vma_assert_write_locked(vma);
+}
 
 export function vma_mark_attached(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vma_mark_attached(vma);
   vma_check_live(vma, 'vma_mark_attached');
   vma_assert_write_locked(vma);
   vma_assert_detached(vma);
@@ -58,6 +67,7 @@ export function vma_mark_attached(vma: vm_area_struct): void {
 }
 
 export function vma_mark_detached(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vma_mark_detached(vma);
   vma_check_live(vma, 'vma_mark_detached');
   vma_assert_write_locked(vma);
   vma_assert_attached(vma);
@@ -86,6 +96,7 @@ export function vma_write_log_take(): vm_area_struct[] {
 
 /** Tells tests a write has begun: vm_lock_seq goes from UINT_MAX to 0. */
 export function vma_start_write(vma: vm_area_struct): void {
+  if (kernel_lock !== null) return kernel_lock.vma_start_write(vma);
   vma_check_live(vma, 'vma_start_write');
   vma.vm_lock_seq = (vma.vm_lock_seq + 1) >>> 0;
   if (writeLog !== null) writeLog.push(vma);

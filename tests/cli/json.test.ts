@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as vma from '../../src/mm/vma';
 import { main } from '../../src/cli';
 import { mainJob } from '../../src/cli/main_job';
+import { DEFAULT_RACE } from '../../src/race/campaign';
 import { REPORT_SCHEMA, type ReportJson, type TraceJson } from '../../src/cli/report';
 import { replayFile } from '../../src/trace/replay';
 import { UINT_MAX } from '../../src/vma_internal';
@@ -180,12 +181,14 @@ describe('run --json', () => {
     copyFileSync(join(oracle, 'random-s0001.json'), join(dir, 'a.json'));
     const ctx = testContext();
     const campaign = { runs: 10, commands: 10, seed: 3, scenarios: 10, sweep: 0, sequences: true, scenariosPhase: true, regressionDir: join(dir, 'reg') };
-    const code = await mainJob(ctx, true, campaign, dir);
+    const race = { ...DEFAULT_RACE, runs: 10, timeLimitMs: 0, regressionDir: join(dir, 'race') };
+    const code = await mainJob(ctx, true, campaign, dir, race);
     const doc = JSON.parse(ctx.stdout()) as ReportJson;
     expect(code).toBe(0);
     expect(doc).toMatchObject({ schema: REPORT_SCHEMA, command: 'run', exit_code: 0, interrupted: false });
     expect(doc.replay).toMatchObject({ passed: 1, failed: 0 });
     expect(doc.fuzz).toMatchObject({ seed: 3, runs: 20, failures: [] });
+    expect(doc.race).toMatchObject({ runs: 10, failures: [] });
   });
 
   test('the run command itself, interrupted at once: exit 130, a partial document', async () => {

@@ -89,24 +89,30 @@ function plant(text: string, file: string, bug: Bug): string {
   return text.slice(0, at) + swapped + text.slice(at + bug.from.length);
 }
 
-/** Copy src/ with `bugs` planted in `file` (relative to src/), all switched off. */
-export function plantInCopy(file: string, bugs: readonly Bug[]): PlantedCopy {
+/**
+ * Copy src/ with `bugs` planted in `file` (relative to src/), all switched
+ * off; `more` plants bugs in other files too (a bug's switch is its id, so
+ * edits of several files can share one switch).
+ */
+export function plantInCopy(file: string, bugs: readonly Bug[], more: Readonly<Record<string, readonly Bug[]>> = {}): PlantedCopy {
   const dir = mkdtempSync(join(tmpdir(), 'vma-planted-'));
   /* node_modules next to the copy, so that fast-check and friends resolve. */
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  let planted = false;
+  const edits = new Map<string, readonly Bug[]>([[file, bugs], ...Object.entries(more)]);
+  const planted = new Set<string>();
   for (const path of sources(SRC)) {
     const rel = relative(SRC, path);
     let text = readFileSync(path, 'utf8');
-    if (rel === file) {
-      for (const bug of bugs) text = plant(text, file, bug);
-      planted = true;
+    const here = edits.get(rel);
+    if (here) {
+      for (const bug of here) text = plant(text, rel, bug);
+      planted.add(rel);
     }
     const out = join(dir, rel.replace(/\.ts$/, '.js'));
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, transpile(text, rel));
   }
-  if (!planted) throw new Error(`plant: no file ${file} under src/`);
+  for (const f of edits.keys()) if (!planted.has(f)) throw new Error(`plant: no file ${f} under src/`);
   const loaded = new Map<string, unknown>();
   let registry: ((m: string) => unknown) | null = null;
   jest.isolateModules(() => {

@@ -9,7 +9,10 @@
  */
 
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { collectTraceFiles, describeResult, replayFile } from '../../src/trace/replay';
+import { parseTrace } from '../../src/trace/parse';
+import { PROJECT_OPS } from '../../src/trace/types';
 import { missed, PortCoverage, unknownUnreachable, wronglyUnreachable } from '../../src/bench/coverage';
 
 const root = join(__dirname, '..', '..', 'fixtures');
@@ -21,6 +24,14 @@ test('fixtures/ holds the 600 public oracle traces (random-*, ext-*, fault-*)', 
   expect(oracle.filter((f) => /random-s\d+\.json$/.test(f)).length).toBe(200);
   expect(oracle.filter((f) => /ext-s\d+\.json$/.test(f)).length).toBe(200);
   expect(oracle.filter((f) => /fault-s\d+\.json$/.test(f)).length).toBe(200);
+});
+
+test("no oracle trace holds an operation of this project (their expectations are the model's, fixtures/project/)", () => {
+  const op = new RegExp(`"op"\\s*:\\s*"(${PROJECT_OPS.join('|')})"`);
+  expect(files.filter(inOracle).filter((f) => op.test(readFileSync(f, 'utf8')))).toEqual([]);
+  const project = files.filter((f) => f.includes(join('fixtures', 'project')));
+  expect(project.length).toBeGreaterThan(0);
+  for (const f of project) expect(parseTrace(readFileSync(f, 'utf8'), f).steps.some((s) => PROJECT_OPS.includes(s.op))).toBe(true);
 });
 
 const coverage = new PortCoverage();

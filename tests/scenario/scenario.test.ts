@@ -69,6 +69,22 @@ test('the trap: unmapping an uncharged VMA warns; link() charges as mmap does, s
   s.end();
 });
 
+test('mlockall locks every VMA (merging where the flags then match) and munlockall gives the pages back', () => {
+  const s = new Scenario();
+  s.link(0x1000, 0x3000, { flags: DEFAULT_FLAGS | VM_LOCKED });
+  const b = s.link(0x3000, 0x4000);
+  s.link(0x6000, 0x7000);
+  expect(s.mm.locked_vm).toBe(2);
+  expect(s.mlockall(1)).toBe(0);
+  s.expectLayout('AAA  C').expectFreed(b).expectValid();
+  expect(s.mm.locked_vm).toBe(4);
+  expect(s.mlockall(0)).toBe(0);
+  s.expectLayout('AAA  C').expectValid();
+  expect(s.mm.locked_vm).toBe(0);
+  failsWith(() => s.mlockall(4), /mlockall: flags 4 are refused by mlockall\(\) \(-EINVAL\)/);
+  s.end();
+});
+
 test('each operation positions the iterator itself (an earlier call may have moved it anywhere)', () => {
   const s = new Scenario();
   const a = s.link(0x1000, 0x3000);

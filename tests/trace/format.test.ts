@@ -411,3 +411,18 @@ describe('the operations and expectations of the ext-* and fault-* sets', () => 
     expectError(step({ anon_vma: 0 }), 0, 'expect.anon_vma', /anon_vma id/);
   });
 });
+
+describe('mlockall, an operation of this project beyond the oracle', () => {
+  test('flags are the MCL_* bits as a JSON integer 0..7, written back as such', () => {
+    const doc = (v: Json): string => docText([{ op: 'mlockall', flags: v }]);
+    for (const flags of [0, 1, 2, 3, 4, 5, 6, 7]) {
+      const t = parseTrace(doc(flags), 'ok.json');
+      expect(t.steps[0]).toEqual({ op: 'mlockall', flags });
+      expect(formatTrace(t)).toContain(`{"op":"mlockall","flags":${flags}}`);
+    }
+    expectError(doc(8), 0, 'flags', /MCL_\* flags \(integer 0\.\.7: MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4\), got 8/);
+    expectError(doc('0x1'), 0, 'flags', /got string "0x1"/);
+    expectError(docText([{ op: 'mlockall' }]), 0, 'flags', /missing required/);
+    expectError(docText([{ op: 'mlockall', flags: 1, vma: 1 }]), 0, 'vma', /mlockall takes: flags/);
+  });
+});

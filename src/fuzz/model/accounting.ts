@@ -6,7 +6,8 @@
  *    uses: mmap (the whole new range, by the flags of the VMA that ends up
  *    holding it), brk (always as data, whatever the flags) and stack
  *    growth (by the stack VMA's flags).  Linking, copying, expanding,
- *    merging and changing flags never charge or refund anything.
+ *    merging and changing flags never charge or refund anything, but
+ *    mlockall/munlockall move locked_vm (mlock.ts).
  *  - Each charge adds to total_vm, and to exactly one class: exec (EXEC
  *    without WRITE, not a stack), else stack (GROWSDOWN), else data (WRITE,
  *    not SHARED, not a stack); locked_vm gets the pages of VM_LOCKED

@@ -5,7 +5,8 @@
  * brk grows the heap from addr (the old break) to addr + len:
  *  - the heap VMA is the VMA below addr, if it reaches above start_brk;
  *  - the new pages carry the caller's flags plus read, write, the three
- *    MAY bits and VM_ACCOUNT;
+ *    MAY bits, VM_ACCOUNT and the mm's default flags (VM_LOCKED, maybe
+ *    VM_LOCKONFAULT, after mlockall(MCL_FUTURE));
  *  - the address space limit, the map count (refused only once the mm
  *    holds more VMAs than the limit) and the commit charge are checked, in
  *    that order, each refusal being -ENOMEM;
@@ -50,7 +51,7 @@ export function heapVma(m: ModelState, startBrk: number, addr: number): Seg | nu
 
 /** brk from addr to addr + len: 0 or -ENOMEM. */
 export function brk(m: ModelState, startBrk: number, addr: number, len: number, callerFlags: bigint): number {
-  const flags = callerFlags | BRK_FLAGS;
+  const flags = callerFlags | BRK_FLAGS | m.defFlags;
   const n = pages(len);
   const heap = heapVma(m, startBrk, addr);
   if (m.faults.fails('may_expand_vm')) return m.failed('err:do_brk_flags:may_expand_vm', -ENOMEM);

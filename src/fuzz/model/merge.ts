@@ -49,6 +49,13 @@ export interface Proposal {
 export interface MergeResult {
   vma: Seg | null;
   state: MergeStateName;
+  /**
+   * A failed merge of an existing range: the VMA whose slot the iterator is
+   * left on, where a caller that goes on walking continues from.
+   */
+  iterOn?: Seg;
+  /** The failure was the preallocation of commit_merge() (v6.15 does not put the iterator back then). */
+  commitFailed?: boolean;
 }
 
 /** May a range with anon_vma a join seg (v6.15)? */
@@ -254,15 +261,19 @@ export function mergeExisting(
   }
   m.took(both ? 'merge:existing:both' : left ? 'merge:existing:left' : 'merge:existing:right');
   if (dup === 'fail') {
-    /* Cloning the anon_vma failed: give up before anything moved. */
+    /* Cloning the anon_vma failed: give up before anything moved; the iterator goes back to the range. */
     m.took('err:vma_merge_existing_range:abort');
     if (giveUpOnOom) m.took('uffd:give_up_on_oom');
-    return { vma: null, state: failed };
+    return { vma: null, state: failed, iterOn: mid };
   }
   if (m.faults.preallocFails()) {
     if (dup) m.mark(dup.anon, 1);
     if (giveUpOnOom) m.took('uffd:give_up_on_oom');
-    return { vma: null, state: failed };
+    /*
+     * The merge had moved the iterator onto prev (merging left) and given it
+     * the merged range; v6.15 leaves it so (upstream resets it since 0cf4b1687a18).
+     */
+    return { vma: null, state: failed, iterOn: left ? (prev as Seg) : mid, commitFailed: true };
   }
   apply();
   m.took('merge:existing');
@@ -303,10 +314,12 @@ export function split(m: ModelState, seg: Seg, addr: number, newBelow: boolean, 
   return 0;
 }
 
-/** What a vma_modify-family call returned: a VMA or an error. */
+/** What a vma_modify-family call returned: a VMA or an error (and, for a failed merge, where its iterator is). */
 export interface ModifyResult {
   vma: Seg | null;
   err: number;
+  iterOn?: Seg;
+  commitFailed?: boolean;
 }
 
 /**
@@ -324,7 +337,7 @@ export function modify(
 ): ModifyResult {
   const r = mergeExisting(m, vma, prev, start, end, flags, giveUpOnOom);
   if (r.vma) return { vma: r.vma, err: 0 };
-  if (r.state === 'ERROR_NOMEM') return { vma: null, err: -ENOMEM };
+  if (r.state === 'ERROR_NOMEM') return { vma: null, err: -ENOMEM, iterOn: r.iterOn, commitFailed: r.commitFailed };
   /* Giving up on OOM makes sense only when no split is needed. */
   if (giveUpOnOom && (vma.start !== start || vma.end !== end)) m.warnings++;
   if (vma.start < start) {

@@ -50,6 +50,8 @@ export class ModelState implements LayoutView {
   protected nextId = 1;
   faults = new Faults();
   readonly counters: Counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+  /** mm->def_flags: what mlockall(MCL_FUTURE) adds to brk's new pages. */
+  defFlags = 0n;
 
   /* What the current step did. */
   written = new Set<number>();
@@ -65,6 +67,7 @@ export class ModelState implements LayoutView {
     m.nextId = this.nextId;
     m.faults = this.faults.clone();
     Object.assign(m.counters, this.counters);
+    m.defFlags = this.defFlags;
   }
 
   /** Forget what the previous step did. */

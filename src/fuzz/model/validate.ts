@@ -25,6 +25,8 @@ export type Invalid = string | null;
 export interface ValidateOptions {
   /** Accept steps that reach a known v6.15 defect (to let the fuzzer find it). */
   readonly allowKnownDefects?: boolean;
+  /** Paths of KNOWN_DEFECT_PATHS refused even so (defects already found). */
+  readonly heldBack?: readonly string[];
   /**
    * Accept unmapping more pages than total_vm or locked_vm hold (the
    * counters wrap, which v6.15 does not check).  The random-* oracle
@@ -35,10 +37,10 @@ export interface ValidateOptions {
 }
 
 /** A step whose trial reaches one of these paths is refused unless allowed. */
-export const KNOWN_DEFECT_PATHS: readonly string[] = ['defect:mmap_expand_clone_iter'];
+export const KNOWN_DEFECT_PATHS: readonly string[] = ['defect:mmap_expand_clone_iter', 'defect:mlockall_commit_merge_iter'];
 
 /* The operations whose outcome the extra constraints depend on. */
-const TRIED = new Set<TraceStep['op']>(['mmap', 'munmap', 'vm_munmap', 'copy_vma', 'expand_stack']);
+const TRIED = new Set<TraceStep['op']>(['mmap', 'munmap', 'vm_munmap', 'copy_vma', 'expand_stack', 'mlockall']);
 
 /** Is the step valid in this state (the shared rules, then the fuzzer's own)? */
 export function validateStep(m: VmaModel, step: TraceStep, opts: ValidateOptions = {}): Invalid {
@@ -58,6 +60,7 @@ function trial(m: VmaModel, step: TraceStep, opts: ValidateOptions): Invalid {
     throw err;
   }
   if (!opts.allowCounterWrap && (t.counters.total < 0 || t.counters.locked < 0)) return 'would unmap uncharged pages';
-  if (!opts.allowKnownDefects && t.paths.some((p) => KNOWN_DEFECT_PATHS.includes(p))) return 'reaches a known v6.15 defect';
+  const refused = (p: string): boolean => KNOWN_DEFECT_PATHS.includes(p) && (!opts.allowKnownDefects || (opts.heldBack?.includes(p) ?? false));
+  if (t.paths.some(refused)) return 'reaches a known v6.15 defect';
   return null;
 }

@@ -9,9 +9,9 @@
  *
  * One module per kernel seam: map.ts (place, grow, shrink, cut one VMA),
  * modify.ts (the vma_modify family), unmap.ts (munmap, mmap),
- * accounting.ts (the page counters), growth.ts (brk, stack), misc.ts
- * (setters, fault switches, lookups); common.ts holds the limits and the
- * range checks.
+ * accounting.ts (the page counters), growth.ts (brk, stack), mlock.ts
+ * (mlockall, an operation of this project), misc.ts (setters, fault
+ * switches, lookups); common.ts holds the limits and the range checks.
  */
 
 import type { TraceStep } from '../types';
@@ -21,6 +21,7 @@ import { checkBrk, checkExpandStack } from './growth';
 import { checkCopyVma, checkExpand, checkMergeExtend, checkNewRange, checkShrink, checkSplit } from './map';
 import { checkFaultSwitch, checkSetter, checkTakeAllLocks, checkUnmappedArea } from './misc';
 import { checkModify } from './modify';
+import { checkMlockall } from './mlock';
 import { checkMmap, checkMunmap, type RuleOptions } from './unmap';
 
 export type { Verdict, Violation } from './common';
@@ -70,5 +71,7 @@ export function checkStep(l: LayoutView, step: TraceStep, opts: RuleOptions = {}
       return checkExpandStack(l, step);
     case 'take_all_locks':
       return checkTakeAllLocks(l);
+    case 'mlockall':
+      return checkMlockall(l, step);
   }
 }

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The shape of an mm's tree, checked by the fuzzer after every command and by
+ * the race explorer whenever a write-hold ends.
+ */
+
+import { PAGE_SIZE } from '../vma_internal/constants';
+import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
+
+const hex = (v: number): string => `0x${v.toString(16)}`;
+
+/**
+ * The tree of @mm: sorted, non-overlapping, non-empty, page-aligned ranges
+ * matching their VMAs, no freed VMA reachable, map_count equal to the number
+ * of VMAs.  @refcntOk says whether a reachable VMA's vm_refcnt is right
+ * (harness mode: exactly 1).  Adds messages to @errs; returns the VMAs found.
+ */
+export function checkTree(
+  mm: mm_struct,
+  errs: string[],
+  refcntOk: (v: vm_area_struct) => string | null = (v) => (v.vm_refcnt === 1 ? null : `vm_refcnt ${v.vm_refcnt} (want 1)`),
+): Set<vm_area_struct> {
+  const inTree = new Set<vm_area_struct>();
+  let prevEnd = -1;
+
+  for (const r of mm.mm_mt.ranges.entries()) {
+    const v = r.value;
+    const name = `vma#${v.__id}`;
+    if (inTree.has(v)) errs.push(`${name} is stored in the tree twice`);
+    inTree.add(v);
+    if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
+      errs.push(`${name} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
+    }
+    if (v.vm_start >= v.vm_end) errs.push(`${name} is empty`);
+    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) errs.push(`${name} is not page-aligned`);
+    if (v.vm_start < prevEnd) errs.push(`${name} overlaps the VMA before it`);
+    prevEnd = v.vm_end;
+    /* Reachable means attached and not freed. */
+    if (v.__freed) errs.push(`${name} is reachable from the tree but was freed`);
+    const bad = refcntOk(v);
+    if (bad !== null) errs.push(`${name} is reachable from the tree with ${bad}`);
+  }
+  if (mm.map_count !== inTree.size) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.size} VMAs`);
+  return inTree;
+}

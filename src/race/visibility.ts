@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Weak memory for the race explorer: which store each load may return,
+ * following the Linux-kernel memory model (LKMM) for the primitives the lock
+ * uses.  An operational, view-based model (in the spirit of the C11
+ * operational models loom and CDSChecker explore):
+ *
+ *  - every location keeps its stores in modification order (the latest few);
+ *  - every actor has a vector clock (what happens before its next step) and,
+ *    per location, the newest store it has read or written (coherence);
+ *  - a load may return any store not older than both: the newest store that
+ *    happens before it and the newest it has already seen; which one is a
+ *    choice of the schedule (0 = the latest), so it shrinks and replays;
+ *  - a release store (smp_store_release, refcount_set_release, the
+ *    fetch_sub_release of refcount_sub_and_test, up_*) carries the writer's
+ *    clock; an acquire load or RMW (smp_load_acquire, try_cmpxchg_acquire,
+ *    rcu_dereference, down_*) that reads it takes that clock in;
+ *  - a read-modify-write always reads the latest store and continues the
+ *    release sequence of the store it read;
+ *  - smp_wmb() makes later stores carry the clock of the fence (a release
+ *    fence); smp_rmb() and smp_acquire__after_ctrl_dep() take in the clocks
+ *    of the stores read before it (an acquire fence); smp_mb() does both and
+ *    is totally ordered with every other smp_mb() (a global clock that each
+ *    full barrier joins and updates), which forbids store buffering;
+ *  - fully ordered RMWs (atomic_dec_and_test) are smp_mb(); RMW; smp_mb().
+ *
+ * What is not modelled: load buffering (a load never returns a store that
+ * has not been executed yet), so the LB family of outcomes, which LKMM
+ * forbids with a control dependency or a release and allows without, is
+ * never produced; plain accesses are treated as relaxed (LKMM's data-race
+ * rules are not checked); smp_wmb() and smp_rmb() are modelled as full
+ * release and acquire fences (slightly stronger than LKMM's store-store and
+ * load-load barriers).  Locations flagged `sc` (the root of an RCU-walked
+ * tree) always read the latest store.
+ */
+
+import { FENCE_MB, FENCE_RMB, FENCE_WMB, ORD_ACQUIRE, ORD_MB, ORD_RELEASE, type AnyCell, type Cell } from '../lock/atomic';
+
+/** What the model needs from whoever runs the actors. */
+export interface VisibilityHost {
+  /** The running actor (an index < actors), or -1 outside any actor. */
+  running(): number;
+  /** Choose among @n visible stores; 0 is the latest. */
+  chooseLoad(n: number): number;
+}
+
+interface Store {
+  readonly v: unknown;
+  /** The storing actor, or -1 for a store made before the run (setup). */
+  readonly actor: number;
+  /** The actor's own clock at the store. */
+  readonly clock: number;
+  /** The clock a reader with acquire ordering takes in, or null. */
+  readonly msg: Int32Array | null;
+  /** Position in the location's modification order. */
+  readonly mo: number;
+}
+
+interface Loc {
+  epoch: number;
+  hist: Store[];
+  /** Per actor: the newest store (mo) it read or wrote. */
+  seen: Int32Array;
+}
+
+/** How many stores of one location stay visible. */
+const KEEP = 8;
+
+function join(into: Int32Array, from: Int32Array | null): void {
+  if (from === null) return;
+  for (let i = 0; i < into.length; i++) if (from[i] > into[i]) into[i] = from[i];
+}
+
+let epochs = 0;
+
+/** The LKMM visibility model of one run: store histories, clocks, fences. */
+export class Visibility {
+  private readonly n: number;
+  private readonly vc: Int32Array[];
+  private readonly pendingAcq: Int32Array[];
+  private readonly relFence: (Int32Array | null)[];
+  private readonly global: Int32Array;
+  private readonly epoch = ++epochs;
+  /** Loads with more than one visible store, and stale values returned (statistics). */
+  choices = 0;
+  stale = 0;
+
+  constructor(
+    private readonly host: VisibilityHost,
+    actors: number,
+  ) {
+    this.n = actors;
+    this.vc = Array.from({ length: actors }, () => new Int32Array(actors));
+    this.pendingAcq = Array.from({ length: actors }, () => new Int32Array(actors));
+    this.relFence = new Array<Int32Array | null>(actors).fill(null);
+    this.global = new Int32Array(actors);
+  }
+
+  private loc(c: AnyCell): Loc {
+    let l = c.mm as Loc | null;
+    if (l === null || l.epoch !== this.epoch) {
+      /* First use in this run: the current value is the initial store. */
+      l = { epoch: this.epoch, hist: [{ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 }], seen: new Int32Array(this.n) };
+      c.mm = l;
+    }
+    return l;
+  }
+
+  private hb(s: Store, a: number): boolean {
+    return s.actor < 0 || s.actor === a || this.vc[a][s.actor] >= s.clock;
+  }
+
+  /* Append a store by actor @a (or setup) with message @msg. */
+  private append(c: AnyCell, l: Loc, v: unknown, a: number, msg: Int32Array | null): void {
+    const last = l.hist[l.hist.length - 1];
+    let clock = 0;
+    if (a >= 0) clock = ++this.vc[a][a];
+    const s: Store = { v, actor: a, clock, msg, mo: last.mo + 1 };
+    l.hist.push(s);
+    if (l.hist.length > KEEP) l.hist.shift();
+    if (a >= 0) l.seen[a] = s.mo;
+    c.v = v;
+  }
+
+  /** A load with ordering @ord; @latest: this load reads the latest store (no choice). */
+  load(c: AnyCell, ord: number, latest: boolean): unknown {
+    const a = this.host.running();
+    if (a < 0) return c.v;
+    const l = this.loc(c);
+    const h = l.hist;
+    let k = h.length - 1;
+    if (!latest && !c.sc) {
+      /* The oldest visible store: not older than one that happens before, nor than one already seen. */
+      let lo = h.length - 1;
+      while (lo > 0 && !this.hb(h[lo], a) && h[lo].mo > l.seen[a]) lo--;
+      const n = h.length - lo;
+      if (n > 1) {
+        this.choices++;
+        const back = this.host.chooseLoad(n);
+        if (back > 0) this.stale++;
+        k = h.length - 1 - back;
+      }
+    }
+    const s = h[k];
+    if (s.mo > l.seen[a]) l.seen[a] = s.mo;
+    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
+    else join(this.pendingAcq[a], s.msg);
+    return s.v;
+  }
+
+  /** A store with ordering @ord. */
+  store(c: AnyCell, v: unknown, ord: number): void {
+    const a = this.host.running();
+    const l = this.loc(c);
+    if (a < 0) {
+      this.append(c, l, v, -1, null);
+      return;
+    }
+    if (ord === ORD_MB) this.fence(FENCE_MB);
+    const release = ord === ORD_RELEASE || ord === ORD_MB;
+    const msg = release ? new Int32Array(this.vc[a]) : this.relFence[a];
+    this.append(c, l, v, a, msg);
+    /* A release store's message covers the store itself. */
+    if (release && msg !== null) msg[a] = this.vc[a][a];
+  }
+
+  /* A read-modify-write: reads the latest store, writes @f(old) unless it is undefined. */
+  private rmw(c: Cell<number>, ord: number, f: (old: number) => number | undefined): number {
+    const a = this.host.running();
+    const cc = c as AnyCell;
+    const l = this.loc(cc);
+    const s = l.hist[l.hist.length - 1];
+    const old = s.v as number;
+    if (a < 0) {
+      const nv = f(old);
+      if (nv !== undefined) this.append(cc, l, nv, -1, null);
+      return old;
+    }
+    if (ord === ORD_MB) this.fence(FENCE_MB);
+    if (s.mo > l.seen[a]) l.seen[a] = s.mo;
+    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
+    else join(this.pendingAcq[a], s.msg);
+    const nv = f(old);
+    if (nv !== undefined) {
+      let msg: Int32Array | null = null;
+      if (ord === ORD_RELEASE || ord === ORD_MB) msg = new Int32Array(this.vc[a]);
+      else if (this.relFence[a] !== null) msg = new Int32Array(this.relFence[a] as Int32Array);
+      /* The release sequence continues through an RMW. */
+      if (s.msg !== null) {
+        if (msg === null) msg = new Int32Array(s.msg);
+        else join(msg, s.msg);
+      }
+      this.append(cc, l, nv, a, msg);
+      if (msg !== null && (ord === ORD_RELEASE || ord === ORD_MB)) msg[a] = this.vc[a][a];
+      if (ord === ORD_MB) this.fence(FENCE_MB);
+    }
+    return old;
+  }
+
+  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
+    return this.rmw(c, ord, (old) => (old === expected ? neu : undefined));
+  }
+
+  fetch_add(c: Cell<number>, delta: number, ord: number): number {
+    return this.rmw(c, ord, (old) => (old + delta) | 0);
+  }
+
+  fence(kind: number): void {
+    const a = this.host.running();
+    if (a < 0) return;
+    const vc = this.vc[a];
+    if (kind === FENCE_RMB || kind === FENCE_MB) {
+      join(vc, this.pendingAcq[a]);
+      this.pendingAcq[a].fill(0);
+    }
+    if (kind === FENCE_MB) {
+      join(vc, this.global);
+      this.global.set(vc);
+    }
+    if (kind === FENCE_WMB || kind === FENCE_MB) {
+      /* Later stores carry the clock as of this fence (including our own stores so far). */
+      this.relFence[a] = new Int32Array(vc);
+    }
+  }
+}
