@@ -19,7 +19,11 @@ import { cleanEnv, ensureBuilt, repo } from '../util/build';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 300);
-const BASES = ['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004', 'fault-s0010', 'fault-s0028'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`));
+const BASES = [
+  ...['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004', 'fault-s0010', 'fault-s0028'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`)),
+  /* mlockall, an operation of this project (no oracle trace holds it). */
+  join(repo, 'fixtures', 'project', 'mlockall-basic.json'),
+];
 
 let dir: string;
 beforeAll(() => {

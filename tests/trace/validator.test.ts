@@ -14,7 +14,7 @@
 
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseTrace } from '../../src/trace/parse';
 import { replayText } from '../../src/trace/replay';
 import { checkStep } from '../../src/trace/rules';
@@ -23,10 +23,12 @@ import { toHex } from '../../src/trace/hex';
 import { vma_registry } from '../../src/vma_internal/registry';
 import { fault_armed, get_fail_prealloc } from '../../src/vma_internal/fault_inject';
 import { INJECT_POINTS, type TraceStep } from '../../src/trace/types';
+import { VM_LOCKED } from '../../src/vma_internal/constants';
 import { hostileStepsArbitrary, runHostileSteps } from '../../src/fuzz/hostile_steps';
 import { HOSTILE_STATE_INPUTS } from '../util/hostile_inputs';
 
 const oracle = join(__dirname, '..', '..', 'fixtures', 'oracle');
+const project = join(__dirname, '..', '..', 'fixtures', 'project');
 
 const trace = (name: string, steps: readonly unknown[]): string => JSON.stringify({ format: 'vma-trace/1', kernel: 'v6.15', name, steps });
 
@@ -79,11 +81,41 @@ describe('state-dependent bad input: exit 2 naming step, field and the conflicti
   });
 });
 
-describe('the layout agrees with the port after every step of every oracle trace', () => {
+describe('mlockall: what the validator accepts', () => {
+  const locked = { op: 'alloc_and_link', start: '0x100000', end: '0x102000', pgoff: '0x100', flags: '0x2033' };
+  test.each([
+    ['munlockall killed waiting for the lock (nothing is unlocked)', [locked, { op: 'inject', point: 'mmap_write_lock_killable', count: 1, after: 0 }, { op: 'mlockall', flags: 0 }]],
+    ['munlockall beside an uncharged VM_IO VMA (left alone)', [{ ...locked, flags: '0x6033' }, { op: 'mlockall', flags: 0 }]],
+    ['MCL_FUTURE, then brk (charged as locked), then munlockall', [{ op: 'mlockall', flags: 2 }, { op: 'brk', start_brk: '0x110000', addr: '0x110000', len: '0x2000', flags: '0x0' }, { op: 'mlockall', flags: 0 }]],
+    ['MCL_CURRENT locks an uncharged VMA and charges it', [{ ...locked, flags: '0x33' }, { op: 'mlockall', flags: 1 }, { op: 'mlockall', flags: 0 }]],
+    ['MCL_FUTURE | MCL_ONFAULT, no walk', [locked, { op: 'mlockall', flags: 6 }]],
+  ])('%s', (_name, steps) => {
+    const r = replayText(trace('ok', steps), 'ok.json');
+    expect(`${r.status} ${r.message ?? ''}`).toBe('pass ');
+  });
+
+  test("v6.15's commit_merge() OOM defect is not bad input: the port shows the maple-state misuse it is (exit 1)", () => {
+    const steps = [
+      { ...locked },
+      { ...locked, start: '0x102000', end: '0x104000', pgoff: '0x102', flags: '0x33' },
+      { op: 'fail_prealloc', value: true },
+      { op: 'mlockall', flags: 1 },
+    ];
+    const r = replayText(trace('oom', steps), 'oom.json');
+    expect(r.status).toBe('maple-check');
+    expect(r.message).toMatch(/maple-state misuse in mas_find \(vma_next <- apply_mlockall_flags <- sys_mlockall\)/);
+  });
+});
+
+describe('the layout agrees with the port after every step of every oracle trace and of fixtures/project', () => {
   const names = readdirSync(oracle).filter((f) => f.endsWith('.json'));
-  test.each(['random', 'ext', 'fault'])('%s-*', (set) => {
-    for (const name of names.filter((n) => n.startsWith(`${set}-`))) {
-      const t = parseTrace(readFileSync(join(oracle, name), 'utf8'), name);
+  const projectNames = readdirSync(project).filter((f) => f.endsWith('.json'));
+  test.each(['random', 'ext', 'fault', 'project'])('%s-*', (set) => {
+    const files = set === 'project' ? projectNames.map((n) => join(project, n)) : names.filter((n) => n.startsWith(`${set}-`)).map((n) => join(oracle, n));
+    if (set === 'project') expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const name = basename(file);
+      const t = parseTrace(readFileSync(file, 'utf8'), name);
       const w = new TraceWorld();
       try {
         t.steps.forEach((s, i) => {
@@ -103,6 +135,7 @@ describe('the layout agrees with the port after every step of every oracle trace
             expect({ where, armed, failPrealloc: w.layout.faults.failPrealloc }).toEqual({ where, armed: stub, failPrealloc: get_fail_prealloc() });
           }
           expect(w.layout.allocated).toBe(vma_registry.allocated);
+          if ((w.layout.defFlags & VM_LOCKED) !== (w.mm.def_flags & VM_LOCKED)) expect({ where, defFlags: w.layout.defFlags }).toEqual({ where, defFlags: w.mm.def_flags & VM_LOCKED });
         });
       } finally {
         w.dispose();

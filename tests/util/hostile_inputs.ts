@@ -172,6 +172,46 @@ export const HOSTILE_STATE_INPUTS: readonly HostileInput[] = [
     message: /field 'count': vm_area_dup armed while fail_prealloc is set/,
   },
   {
+    name: 'mlockall-onfault-alone',
+    steps: [A, { op: 'mlockall', flags: 4 }],
+    message: /field 'flags': mlockall\(\) refuses flags 4: MCL_ONFAULT alone is -EINVAL in sys_mlockall\(\)/,
+  },
+  {
+    name: 'mlockall-unknown-bit',
+    steps: [{ op: 'mlockall', flags: 8 }],
+    message: /step 0 \(mlockall\): field 'flags': expected MCL_\* flags \(integer 0\.\.7/,
+  },
+  {
+    name: 'mlockall-fractional-flags',
+    steps: [{ op: 'mlockall', flags: 1.5 }],
+    message: /step 0 \(mlockall\): field 'flags': expected MCL_\* flags .*got number 1\.5/,
+  },
+  {
+    name: 'mlockall-flags-as-text',
+    steps: [{ op: 'mlockall', flags: '0x1' }],
+    message: /step 0 \(mlockall\): field 'flags': expected MCL_\* flags .*got string "0x1"/,
+  },
+  {
+    name: 'mlockall-without-flags',
+    steps: [{ op: 'mlockall' }],
+    message: /step 0 \(mlockall\): field 'flags': missing required argument 'flags'/,
+  },
+  {
+    name: 'munlockall-of-uncharged-locked-vma',
+    steps: [link('0x100000', '0x102000', '0x2033'), { op: 'mlockall', flags: 0 }],
+    message: /field 'flags': munlockall\(\) would take 2 VM_LOCKED pages from locked_vm, which holds 0: locked_vm would wrap \(VMA 1 \[0x100000, 0x102000\) is one of them\)/,
+  },
+  {
+    name: 'munlockall-after-mlockall-beside-an-uncharged-vma',
+    steps: [
+      link('0x100000', '0x102000', '0x2033'),
+      { op: 'mmap', addr: '0x103000', len: '0x2000', flags: '0x33', pgoff: '0x103' },
+      { op: 'mlockall', flags: 3 },
+      { op: 'mlockall', flags: 0 },
+    ],
+    message: /field 'flags': munlockall\(\) would take 4 VM_LOCKED pages from locked_vm, which holds 2: .*VMA 1 \[0x100000, 0x102000\)/,
+  },
+  {
     name: 'freed-vma',
     steps: [A, B, { op: 'expand', vma: 1, start: '0x100000', end: '0x105000', pgoff: '0x100', next: 2 }, { op: 'set_ops', vma: 2, ops: 'close' }],
     message: /field 'vma': VMA 2 was freed/,
