@@ -78,8 +78,8 @@ export function noRefund(): Refund {
  * when a VMA there is sealed (the unmap is refused with -EPERM before
  * anything is unmapped).
  */
-export function refundOf(l: LayoutView, start: number, end: number): Refund | null {
-  const r = noRefund();
+export function refundOf(l: LayoutView, start: number, end: number, r: Refund = noRefund()): Refund | null {
+  r.total = r.locked = r.exec = r.stack = r.data = 0;
   for (let v = l.firstIn(start, end); v !== null && v.start < end; v = l.above(v)) {
     const flags = v.flags;
     if (flags & VM_SEALED) return null;
@@ -87,6 +87,9 @@ export function refundOf(l: LayoutView, start: number, end: number): Refund | nu
   }
   return r;
 }
+
+/* chargedUnmap()'s refund: filled afresh by each call, never kept. */
+const scratch: Refund = noRefund();
 
 /** The counter classes vms_complete_munmap_vmas() checks. */
 type CheckedClass = 'exec' | 'stack' | 'data';
@@ -106,7 +109,7 @@ function overdrawn(r: Refund, c: LayoutCounters): CheckedClass | null {
  * before anything is unmapped, so it never warns.
  */
 export function chargedUnmap(l: LayoutView, field: string, start: number, end: number, op: string): Verdict {
-  const r = refundOf(l, start, end);
+  const r = refundOf(l, start, end, scratch);
   if (r === null) return null;
   const name = overdrawn(r, l.counters);
   if (name === null) return null;

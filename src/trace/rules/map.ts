@@ -94,7 +94,7 @@ export function checkExpand(l: LayoutView, step: ExpandStep): Verdict {
     }
     next = n;
   }
-  return free(l, 'end', step.start, step.end, [vma, next]);
+  return free(l, 'end', step.start, step.end, vma, next);
 }
 
 /** shrink: a range inside the VMA that keeps one of its ends. */
