@@ -23,6 +23,7 @@ import { UINT_MAX, type vm_area_struct } from '../vma_internal';
 import type { RangeEntry } from '../vma_internal/range_tree';
 import { formatStep, formatTrace } from '../trace/write';
 import { TraceWorld } from '../trace/world';
+import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
@@ -152,13 +153,26 @@ export class FuzzSystem {
 
   constructor(private readonly stats: FuzzStats) {}
 
-  /** Run one step on the port and the model; throws FuzzFailure on any difference. */
-  run(step: TraceStep, model: VmaModel): void {
+  /**
+   * Run one step on the port and the model; throws FuzzFailure on any
+   * difference.  With @input, the replayer's validator must accept the step
+   * too (the fuzzer's traces are always valid input); the fault sweep, which
+   * arms failures behind the trace's back, leaves it out.
+   */
+  run(step: TraceStep, model: VmaModel, input?: ValidateOptions): void {
     const w = this.world;
     w.endStep();
     const before = snapshotVmas();
     const index = this.steps.length;
     this.steps.push(step);
+    if (input !== undefined) {
+      try {
+        w.check(step, { allowKnownDefects: input.allowKnownDefects });
+      } catch (err) {
+        if (!(err instanceof TraceInputError)) throw err;
+        throw new FuzzFailure(step, index, null, [`the replayer's validator refuses a step the model accepts: ${err.message}`], '');
+      }
+    }
 
     let actual: TraceExpect;
     try {
@@ -268,7 +282,7 @@ export class OpCommand implements fc.Command<FuzzModelState, FuzzReal> {
     this.checkedModel = null;
     if (step === null) throw new Error('command no longer applies');
     this.resolved = step;
-    r.sys.run(step, m.model);
+    r.sys.run(step, m.model, m.validate);
   }
 
   toString(): string {
@@ -507,7 +521,7 @@ function scenarioBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (sc
     const sys = new FuzzSystem(stats);
     const model = new VmaModel();
     try {
-      for (const step of scenarioSteps(sc)) sys.run(step, model);
+      for (const step of scenarioSteps(sc)) sys.run(step, model, {});
     } finally {
       sys.dispose();
       stats.runs++;

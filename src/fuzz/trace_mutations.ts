@@ -16,7 +16,7 @@
 
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
-import { replayText, type TraceStatus } from '../trace/replay';
+import { describeResult, replayText, type TraceStatus } from '../trace/replay';
 
 /** One mutation: a kind and three numbers that pick where and what. */
 export interface TraceMutation {
@@ -171,6 +171,13 @@ export interface ReplayFuzzSummary {
   readonly slowestMs: number;
   /** Distinct crash messages that are JavaScript errors rather than a KernelBug (bad input reaching the port). */
   readonly jsErrors: string[];
+  /**
+   * Every distinct crash message (JavaScript error, KernelBug, a port that
+   * left the layout inconsistent, a maple-tree check), with the mutated
+   * trace that produced it first: on a faithful port, any of them from
+   * input is a validator gap.
+   */
+  readonly crashes: string[];
   /** The property's failure (an exception escaped, or too slow), shrunk; null when none. */
   readonly failure: string | null;
 }
@@ -182,6 +189,7 @@ export interface ReplayFuzzSummary {
 export function replayFuzz(bases: readonly string[], opts: { seed: number; runs: number; limitMs: number; inputFile: string }): ReplayFuzzSummary {
   const statuses: Record<TraceStatus, number> = { pass: 0, mismatch: 0, 'maple-check': 0, crash: 0, 'bad-input': 0 };
   const jsErrors = new Set<string>();
+  const crashes = new Map<string, string>();
   let slowest = 0;
   let runs = 0;
   const prop = fc.property(fc.nat({ max: bases.length - 1 }), mutationsArbitrary(), (b, muts) => {
@@ -193,8 +201,10 @@ export function replayFuzz(bases: readonly string[], opts: { seed: number; runs:
     runs++;
     statuses[r.status]++;
     slowest = Math.max(slowest, ms);
-    if (r.status === 'crash' && r.message && /^(RangeError|TypeError|Error|ReferenceError): /.test(r.message)) {
-      jsErrors.add(r.message.replace(/0x[0-9a-f]+/g, '0x…').replace(/\d+/g, 'N'));
+    if (r.status === 'crash' || r.status === 'maple-check') {
+      const key = (r.message ?? '').replace(/0x[0-9a-f]+/g, '0x…').replace(/\d+/g, 'N');
+      if (!crashes.has(key)) crashes.set(key, `${describeResult(r)}\n  input: ${text.slice(0, 2000)}`);
+      if (/^(RangeError|TypeError|Error|ReferenceError): /.test(r.message ?? '')) jsErrors.add(key);
     }
     if (ms > opts.limitMs) throw new Error(`replay took ${ms} ms (limit ${opts.limitMs} ms)`);
   });
@@ -206,5 +216,5 @@ export function replayFuzz(bases: readonly string[], opts: { seed: number; runs:
     const err = details.errorInstance instanceof Error ? details.errorInstance.stack ?? details.errorInstance.message : String(details.errorInstance);
     failure = `${err}\nseed ${details.seed}, path ${details.counterexamplePath ?? ''}\ninput: ${input.slice(0, 4000)}`;
   }
-  return { runs, statuses, slowestMs: slowest, jsErrors: [...jsErrors].sort(), failure };
+  return { runs, statuses, slowestMs: slowest, jsErrors: [...jsErrors].sort(), crashes: [...crashes.values()], failure };
 }

@@ -15,6 +15,7 @@ import { compareExpect, type FieldMismatch } from './compare';
 import { TraceFormatError } from './errors';
 import { decodeTraceText, DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError } from './files';
 import { type LazyTrace, parseTrace, parseTraceLazily } from './parse';
+import { LayoutDriftError } from './layout';
 import { TraceInputError } from './preconditions';
 import type { Trace, TraceStep } from './types';
 import { TraceWorld } from './world';
@@ -33,8 +34,10 @@ export interface TraceResult {
   readonly op: string | null;
   readonly mismatch: FieldMismatch | null;
   readonly message: string | null;
-  /** Nanoseconds spent in the operations themselves. */
+  /** Nanoseconds spent in the operations themselves (the port). */
   readonly elapsedNs: bigint;
+  /** Nanoseconds spent checking preconditions and keeping the validator's layout in step. */
+  readonly validateNs: bigint;
 }
 
 /* Milliseconds (a double: no allocation per step) to whole nanoseconds. */
@@ -43,10 +46,11 @@ function msToNs(ms: number): bigint {
 }
 
 /**
- * Replay a parsed trace.  Only world.execute() is timed, one step at a time
- * (the precondition checks and the comparisons are not), with
- * performance.now(), which reads the same monotonic clock as
- * process.hrtime.bigint() without allocating a bigint per step.
+ * Replay a parsed trace.  elapsedNs is the time of the port's operations
+ * alone (world.execute() times them), validateNs the rest of check() and
+ * execute() (the validator and its layout); the comparisons are not timed.
+ * performance.now() reads the same monotonic clock as process.hrtime.bigint()
+ * without allocating a bigint per step.
  */
 export function replayTrace(trace: Trace, source: string): TraceResult {
   return replaySteps(trace.name, source, trace.steps);
@@ -60,44 +64,52 @@ interface StepSource {
 
 function replaySteps(name: string, source: string, steps: StepSource): TraceResult {
   const world = new TraceWorld();
-  let elapsedMs = 0;
+  world.timing = true;
+  /* Time in check() and execute(); the port's share of it is world.opMs, the rest is the validator's. */
+  let stepped = 0;
   let i = 0;
   const base = { name, source };
+  const times = (): { elapsedNs: bigint; validateNs: bigint } => ({ elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) });
   try {
     for (; i < steps.length; i++) {
       const step = steps[i];
       if (step.expect) world.endStep();
-      world.check(step);
       const t0 = performance.now();
+      world.check(step);
       const out = world.execute(step);
-      elapsedMs += performance.now() - t0;
+      stepped += performance.now() - t0;
       if (maple_check_count() !== 0) {
-        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), elapsedNs: msToNs(elapsedMs) };
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...times() };
       }
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
         if (mismatch) {
-          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, elapsedNs: msToNs(elapsedMs) };
+          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...times() };
         }
       }
     }
   } catch (err) {
     const op = steps[i]?.op ?? null;
     if (err instanceof TraceInputError) {
-      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, elapsedNs: msToNs(elapsedMs) };
+      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...times() };
     }
-    const message = err instanceof KernelBug ? err.message : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
-    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, elapsedNs: msToNs(elapsedMs) };
+    const message =
+      err instanceof KernelBug
+        ? err.message
+        : err instanceof LayoutDriftError
+          ? `the port left the address space inconsistent: ${err.message}`
+          : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...times() };
   } finally {
     world.dispose();
   }
-  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, elapsedNs: msToNs(elapsedMs) };
+  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...times() };
 }
 
 /** A result for input that could not be read or parsed (bad input, exit status 2). */
 export function badInput(source: string, step: number | null, op: string | null, message: string): TraceResult {
-  return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n };
+  return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n, validateNs: 0n };
 }
 
 /** Parse and replay the text of one trace; parse errors become bad-input results. */

@@ -8,6 +8,7 @@
  * harness does between checks.
  */
 
+import { performance } from 'node:perf_hooks';
 import {
   AS_MM_ALL_LOCKS,
   PAGE_SIZE,
@@ -99,6 +100,9 @@ import { alloc_and_link_vma, dummy_close, harness_reset, merge_new, vmg_set_rang
 import { sys_mlockall, sys_munlockall } from '../harness/mlock';
 import { toHex } from './hex';
 import { checkPreconditions, TraceInputError } from './preconditions';
+import { LayoutDriftError, TraceLayout, type LayoutRecord } from './layout';
+import { LayoutLearner } from './layout_sync';
+import type { RuleOptions } from './rules';
 import type {
   AnonFlags,
   AnonId,
@@ -144,6 +148,48 @@ export interface StepOutcome {
   vmg?: vma_merge_struct;
 }
 
+/**
+ * A VMA in the replayer's layout: its range as the layout last recorded it
+ * (the layout's index keys), its other attributes read from the VMA object
+ * (they only change when a step touches the VMA, and the layout re-reads
+ * those), ids of the anon_vma, file and ops as the trace names them.
+ */
+class VmaRecord implements LayoutRecord {
+  start = 0;
+  end = 0;
+  lower: LayoutRecord | null = null;
+  upper: LayoutRecord | null = null;
+  constructor(
+    private readonly vma: vm_area_struct,
+    private readonly world: TraceWorld,
+  ) {}
+  get id(): number {
+    return this.vma.__id;
+  }
+  get pgoff(): number {
+    return this.vma.vm_pgoff;
+  }
+  get flags(): bigint {
+    return this.vma.vm_flags;
+  }
+  get anon(): AnonId | null {
+    return this.world.knownAnonId(this.vma.anon_vma);
+  }
+  get file(): FileId | null {
+    return this.world.fileId(this.vma.vm_file);
+  }
+  get ops(): VmOpsKind {
+    return this.world.opsKind(this.vma.vm_ops);
+  }
+  get chain(): number {
+    return this.vma.anon_vma_chain.items.length;
+  }
+  get chainAnon(): AnonId | null {
+    const items = this.vma.anon_vma_chain.items;
+    return items.length === 0 ? null : this.world.knownAnonId(items[0].anon_vma);
+  }
+}
+
 export class TraceWorld {
   readonly mm: mm_struct;
   readonly vmi: vma_iterator;
@@ -157,8 +203,18 @@ export class TraceWorld {
   readonly policy: mempolicy = Object.freeze({});
   /** The ops table whose close hook is set ("close"). */
   readonly closeOps: vm_operations_struct = Object.freeze({ close: dummy_close });
+  /**
+   * The validator's own picture of the trace's state (layout.ts): what the
+   * precondition rules are checked against, kept apart from the port.
+   */
+  readonly layout = new TraceLayout();
   private readonly anonIds = new Map<anon_vma, number>();
   private readonly fileIds = new Map<file, number>();
+  /** When set, execute() adds the time the port's operations take (not the validator's bookkeeping) to opNs. */
+  timing = false;
+  /** Milliseconds (a double: no bigint per step) spent in the port's operations while timing was set. */
+  opMs = 0;
+  private readonly learner = new LayoutLearner(this.layout, (id, into) => this.layoutVma(id, into));
 
   constructor() {
     harness_reset();
@@ -224,6 +280,14 @@ export class TraceWorld {
     return ops.close ? 'close' : 'dummy';
   }
 
+  /** The trace's id of an anon_vma; LayoutDriftError for one that is not one of the eight. */
+  knownAnonId(av: anon_vma | null): AnonId | null {
+    if (av === null) return null;
+    const id = this.anonIds.get(av);
+    if (id === undefined) throw new LayoutDriftError('a VMA points at an anon_vma that is not one of the eight');
+    return id as AnonId;
+  }
+
   anonId(av: anon_vma | null): AnonId | null {
     if (av === null) return null;
     const id = this.anonIds.get(av);
@@ -285,13 +349,47 @@ export class TraceWorld {
     return this.execute(step);
   }
 
-  /** Check a step's preconditions (TraceInputError if broken); changes nothing. */
-  check(step: TraceStep): void {
-    checkPreconditions(this, step);
+  /**
+   * Check a step's preconditions against the layout (TraceInputError if
+   * one is broken, naming the field and the VMA it conflicts with); changes
+   * nothing, and never touches the port.
+   */
+  check(step: TraceStep, opts: RuleOptions = {}): void {
+    checkPreconditions(this.layout, step, opts);
   }
 
-  /** Perform a checked step. */
+  /**
+   * Perform a checked step, then let the layout learn what it did (it
+   * re-reads the VMA objects the step may have touched; see layout_sync.ts).
+   * Throws LayoutDriftError when the port left VMAs overlapping.
+   */
   execute(step: TraceStep): StepOutcome {
+    this.learner.begin(step, vma_registry.allocated);
+    let out: StepOutcome;
+    if (this.timing) {
+      /* performance.now() reads the monotonic clock of hrtime without allocating. */
+      const t0 = performance.now();
+      out = this.perform(step);
+      this.opMs += performance.now() - t0;
+    } else {
+      out = this.perform(step);
+    }
+    this.learner.end(out, vma_registry.allocated);
+    return out;
+  }
+
+  /* The layout's record of VMA @id with its range as it now is, or null when the VMA is freed or detached. */
+  private layoutVma(id: number, into: LayoutRecord | null): LayoutRecord | null {
+    const v = vma_registry.lookup(id);
+    if (v === undefined || v.vm_refcnt === 0) return null;
+    const r = into ?? new VmaRecord(v, this);
+    r.start = v.vm_start;
+    r.end = v.vm_end;
+    return r;
+  }
+
+  /* Run the step on the port. */
+  private perform(step: TraceStep): StepOutcome {
     const mm = this.mm;
     const vmi = this.vmi;
     switch (step.op) {

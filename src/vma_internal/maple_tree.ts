@@ -46,7 +46,8 @@
  */
 
 import { ENOMEM, EBUSY, EINVAL, ULONG_MAX, type gfp_t } from './constants';
-import { RangeTree, type RangeEntry } from './range_tree';
+import { KernelBug } from './bug';
+import { RangeTree } from './range_tree';
 import { prealloc_should_fail } from './fault_inject';
 import * as status from './maple_status';
 import {
@@ -264,84 +265,75 @@ export function mas_walk<T>(mas: ma_state<T>): T | null {
 }
 
 /*
- * The two slot steps below work from one locate() of the current slot: since
- * every gap is one slot, the entry before the current slot, the one after
- * it and the floor of its start describe every slot a step can visit.
+ * Slots: the tree's ranges and, between them, maximal NULL ranges (gaps), so
+ * the slot after a gap always holds an entry, or the gap runs to ULONG_MAX,
+ * and the slot before a gap holds an entry, or the gap starts at 0.  Indices
+ * never pass ULONG_MAX (Number.MAX_SAFE_INTEGER): above it a JavaScript
+ * number no longer counts one by one, and `last + 1` would not move.
  */
 
 /** Move to the slot after the current one; skip gaps unless @empty. */
 function mas_next_slot<T>(mas: ma_state<T>, max: number, empty: boolean): T | null {
   const ranges = mas.tree.ranges;
-  const node = mas.node;
-  ranges.locate(node);
-  const floor = ranges.locatedFloor;
-  const next = ranges.locatedNext;
-  const onEntry = floor !== null && floor.last >= node;
-  /* The current slot's last index. */
-  const last = onEntry ? (floor as RangeEntry<T>).last : next === null ? ULONG_MAX : next.index - 1;
-  if (last >= max) {
+  /* Nothing lies above ULONG_MAX, whatever limit the caller gives. */
+  const limit = max < ULONG_MAX ? max : ULONG_MAX;
+  slot_at(ranges, mas.node);
+  if (slotLast >= limit) {
     /* Was at the limit: the next slot would start beyond it. */
     mas.status = ma_overflow;
     return null;
   }
-  mas.index = last + 1;
-  if (onEntry && (next === null || next.index !== last + 1)) {
-    /* The slot after an entry is a gap up to the next entry. */
-    const gapLast = next === null ? ULONG_MAX : next.index - 1;
-    mas.node = last + 1;
-    mas.last = gapLast;
-    mas_track_slot(mas, last + 1, gapLast);
+  mas.index = slotLast + 1;
+  /*
+   * At most two passes: the first slot is an entry (returned) or a gap;
+   * the slot after a gap is an entry, unless the gap reaches ULONG_MAX,
+   * which is at or above the limit.  Each pass starts strictly above the
+   * last one, at most at ULONG_MAX.
+   */
+  for (let pass = 0; pass < 2; pass++) {
+    const entry = slot_at(ranges, mas.index);
+    mas.node = slotIndex;
+    mas.last = slotLast;
+    mas_track_slot(mas, slotIndex, slotLast);
+    if (entry !== null) return entry;
     if (empty) return null;
-    if (gapLast >= max) {
+    if (mas.last >= limit) {
       mas.status = ma_overflow;
       return null;
     }
-    mas.index = gapLast + 1;
+    mas.index = mas.last + 1;
   }
-  /* The slot is the next entry (after a gap there always is one). */
-  const e = next as RangeEntry<T>;
-  mas.node = e.index;
-  mas.last = e.last;
-  mas_track_slot(mas, e.index, e.last);
-  return e.value;
+  throw new KernelBug('maple stand-in', `mas_next_slot: two gaps in a row after ${mas.index}`);
 }
 
 /** Move to the slot before the current one; skip gaps unless @empty. */
 function mas_prev_slot<T>(mas: ma_state<T>, min: number, empty: boolean): T | null {
   const ranges = mas.tree.ranges;
-  const node = mas.node;
-  ranges.locate(node);
-  const floor = ranges.locatedFloor;
-  const onEntry = floor !== null && floor.last >= node;
-  /* The current slot's first index. */
-  const first = onEntry ? (floor as RangeEntry<T>).index : floor === null ? 0 : floor.last + 1;
-  if (first <= min) {
+  slot_at(ranges, mas.node);
+  if (slotIndex <= min) {
     mas.status = ma_underflow;
     return null;
   }
-  /* Here the current slot starts above min, hence above 0. */
-  mas.last = mas.index - 1;
-  /* The entry before the current slot: the floor's predecessor, or the floor when on a gap. */
-  const before = onEntry ? ranges.locatedPrev : floor;
-  if (onEntry && (before === null || before.last !== first - 1)) {
-    /* The slot before an entry is a gap down to the previous entry. */
-    const gapFirst = before === null ? 0 : before.last + 1;
-    mas.index = gapFirst;
-    mas.node = gapFirst;
-    mas_track_slot(mas, gapFirst, first - 1);
+  /*
+   * At most two passes, as in mas_next_slot(): the slot before a gap is an
+   * entry unless the gap starts at 0, which is at or below min.  Each pass
+   * starts strictly below the last one, at 0 at the lowest.
+   */
+  for (let pass = 0; pass < 2; pass++) {
+    /* Here the current slot starts above min, hence above 0. */
+    mas.last = mas.index - 1;
+    const entry = slot_at(ranges, slotIndex - 1);
+    mas.index = slotIndex;
+    mas.node = slotIndex;
+    mas_track_slot(mas, slotIndex, slotLast);
+    if (entry !== null) return entry;
     if (empty) return null;
-    if (gapFirst <= min) {
+    if (mas.index <= min) {
       mas.status = ma_underflow;
       return null;
     }
-    mas.last = gapFirst - 1;
   }
-  /* The slot is the previous entry (before a gap above min there always is one). */
-  const e = before as RangeEntry<T>;
-  mas.index = e.index;
-  mas.node = e.index;
-  mas_track_slot(mas, e.index, e.last);
-  return e.value;
+  throw new KernelBug('maple stand-in', `mas_prev_slot: two gaps in a row before ${mas.index}`);
 }
 
 /* Result of the *_setup() helpers: DONE means "return setupEntry". */
@@ -536,7 +528,12 @@ export function mas_find_range<T>(mas: ma_state<T>, max: number): T | null {
   return mas_next_slot(mas, max, true);
 }
 
-/** mas_for_each(mas, entry, max): visit each entry from the current position. */
+/**
+ * mas_for_each(mas, entry, max): visit each entry from the current position.
+ * Bounded by the number of entries up to @max: each mas_find() returns an
+ * entry starting above the last one, or NULL at the limit (its callers'
+ * @fn never add entries to the tree being walked).
+ */
 export function mas_for_each<T>(mas: ma_state<T>, max: number, fn: (entry: T) => void): void {
   let entry: T | null;
   while ((entry = mas_find(mas, max)) !== null) fn(entry);
@@ -750,6 +747,7 @@ export function mt_validate<T>(mt: maple_tree<T>): void {
 export function mt_dump<T>(mt: maple_tree<T>, name: (entry: T) => string = String): string {
   const lines: string[] = [];
   let next = 0;
+  /* One pass over the stored entries. */
   for (const e of mt.ranges.entries()) {
     if (e.index > next) lines.push(`0x${next.toString(16)}-0x${(e.index - 1).toString(16)}: (null)`);
     lines.push(`0x${e.index.toString(16)}-0x${e.last.toString(16)}: ${name(e.value)}`);

@@ -31,6 +31,14 @@
  * Values are never coalesced: two adjacent entries with equal values stay two
  * entries.  Entry objects are immutable once handed out; trimming an entry
  * always produces a fresh object.
+ *
+ * Every loop ends: binary searches halve [lo, hi) each pass (log2 NODE_MAX
+ * passes); descents and the root-shortening loop move one level per pass
+ * (the tree's height); the leaf walk of iteration visits each leaf once
+ * (the leaf list is finite and acyclic); the for loops run over arrays of
+ * at most NODE_MAX items or over a node's children; normalize() is bounded
+ * by twice its node's children (see there).  Nothing here adds one to an
+ * index in a loop, so values near 2^53 cannot stall one.
  */
 
 /** One stored range together with its value. */
@@ -689,6 +697,12 @@ export class RangeTree<T> {
    */
   private normalize(y: Inner<T>): void {
     let slot = 0;
+    /*
+     * Bounded: 2 * children - slot drops by at least one each pass (a
+     * detach or a merge removes a child and moves slot back by one at most,
+     * a full child moves slot on, a borrow moves it on by one or two), and
+     * it is never negative.
+     */
     while (slot < y.children.length) {
       const c = y.children[slot];
       const n = nodeSize(c);

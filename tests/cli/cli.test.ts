@@ -200,14 +200,14 @@ describe('replay', () => {
       '{"format":"vma-trace/1","kernel":"v6.15","name":"x","steps":[' +
         '{"op":"alloc_and_link","start":"0x100000","end":"0x103000","pgoff":"0x100","flags":"0x33"},' +
         '{"op":"alloc_and_link","start":"0x102000","end":"0x104000","pgoff":"0x102","flags":"0x33"}]}',
-      /step 1 \(alloc_and_link\): field 'start': \[0x102000, 0x104000\) overlaps an existing VMA at 0x102000/,
+      /step 1 \(alloc_and_link\): field 'start': \[0x102000, 0x104000\) is not free: it overlaps VMA 1 \[0x100000, 0x103000\)/,
     ],
     [
       'merge_new with nothing below but a VMA above',
       '{"format":"vma-trace/1","kernel":"v6.15","name":"x","steps":[' +
         '{"op":"alloc_and_link","start":"0x104000","end":"0x105000","pgoff":"0x104","flags":"0x33"},' +
         '{"op":"merge_new","start":"0x100000","end":"0x104000","pgoff":"0x100","flags":"0x33"}]}',
-      /step 1 \(merge_new\): field 'start': no VMA below 0x100000 but one at 0x104000: merge_new needs a VMA below start/,
+      /step 1 \(merge_new\): field 'start': no VMA below 0x100000 but VMA 1 \[0x104000, 0x105000\) above it: merge_new needs a VMA below start/,
     ],
     ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), /bad\.json: not valid UTF-8: byte 0xff at offset 2/],
   ])('bad input (%s): named error, exit 2, no stack trace, the other traces still run', async (_what, text, msg) => {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli';
 import { testContext } from './context';
+import { HOSTILE_STATE_INPUTS } from '../util/hostile_inputs';
 
 const oracle = join(__dirname, '..', '..', 'fixtures', 'oracle');
 const good = readFileSync(join(oracle, 'random-s0001.json'), 'utf8');
@@ -43,6 +44,12 @@ beforeAll(async () => {
   writeFileSync(d('corpus', 'trace.json.txt'), good);
   writeFileSync(d('corpus', 'binary.json'), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]));
   mkdirSync(d('empty'));
+  mkdirSync(d('state'));
+  copyFileSync(join(oracle, 'ext-s0001.json'), d('state', 'good-ext.json'));
+  copyFileSync(join(oracle, 'fault-s0001.json'), d('state', 'good-fault.json'));
+  for (const h of HOSTILE_STATE_INPUTS) {
+    writeFileSync(d('state', `${h.name}.json`), JSON.stringify({ format: 'vma-trace/1', kernel: 'v6.15', name: h.name, steps: h.steps }));
+  }
   server = createServer();
   await new Promise<void>((resolve) => server!.listen(d('corpus', 'sock.json'), resolve));
 });
@@ -122,4 +129,21 @@ test('standard input larger than the limit is refused', async () => {
   const ctx = testContext({ stdin: Buffer.alloc(2 * 1024 * 1024, 0x20) });
   expect(await main(['replay', '--max-size', '1', '-'], ctx)).toBe(2);
   expect(ctx.stderr()).toMatch(/^ERROR -: too large/);
+});
+
+test('steps that break a precondition of the trace\'s own state: exit 2 naming file, step, op, field and VMA; the good traces beside them pass; within seconds', async () => {
+  const r = await replay(['-v', join(dir, 'state')]);
+  expect(r.code).toBe(2);
+  expect(r.ms).toBeLessThan(15000);
+  for (const h of HOSTILE_STATE_INPUTS) {
+    const file = join(dir, 'state', `${h.name}.json`);
+    const step = h.steps.length - 1;
+    const line = r.err.split('\n').find((l) => l.startsWith(`ERROR ${file}: step ${step} (${String(h.steps[step].op)}): field '`));
+    expect(line ?? `no ERROR line for ${file} step ${step} in:\n${r.err}`).toMatch(h.message);
+  }
+  expect(r.err + r.out).toContain('PASS ext-s0001');
+  expect(r.err + r.out).toContain('PASS fault-s0001');
+  expect(r.out.split('\n').filter((l) => /^\d+ passed/.test(l))).toEqual([`2 passed, ${HOSTILE_STATE_INPUTS.length} failed`]);
+  /* No JavaScript error text, no hang: the port never saw those steps. */
+  expect(r.out + r.err).not.toMatch(/\n\s+at |TypeError|RangeError|KernelBug|LayoutDriftError/);
 });

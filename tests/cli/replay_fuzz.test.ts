@@ -3,8 +3,11 @@
  * The replay fuzz target (src/fuzz/trace_mutations.ts), bounded: valid
  * oracle traces mutated by fast-check (fixed seed) must each end as a
  * replay result (exit 0, 1 or 2) within a time bound, with no exception
- * escaping.  It runs in a child process, so that a hang is caught by a
- * timeout and reported with the input that hung.
+ * escaping, and none may crash the port: bad input is refused (exit 2)
+ * before the port sees it, so a JavaScript error or a KernelBug from a
+ * mutated trace is a gap in the validator.  It runs in a child process,
+ * so that a hang is caught by a timeout and reported with the input that
+ * hung.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -16,7 +19,11 @@ import { cleanEnv, ensureBuilt, repo } from '../util/build';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.REPLAY_FUZZ_RUNS ?? 300);
-const BASES = ['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`));
+const BASES = [
+  ...['random-s0002', 'random-s0004', 'random-s0005', 'ext-s0002', 'ext-s0004', 'fault-s0010', 'fault-s0028'].map((n) => join(repo, 'fixtures', 'oracle', `${n}.json`)),
+  /* mlockall, an operation of this project (no oracle trace holds it). */
+  join(repo, 'fixtures', 'project', 'mlockall-basic.json'),
+];
 
 let dir: string;
 beforeAll(() => {
@@ -56,9 +63,14 @@ test('mutated oracle traces always end with exit 0, 1 or 2, within the time boun
     }
     throw new Error(`the fuzz target did not finish (${r.error?.message ?? `exit ${r.status}`}); last input:\n${input}\nstderr:\n${r.stderr}`);
   }
-  const summary = JSON.parse(r.stdout) as { runs: number; statuses: Record<string, number>; slowestMs: number; jsErrors: string[]; failure: string | null };
+  const summary = JSON.parse(r.stdout) as { runs: number; statuses: Record<string, number>; slowestMs: number; jsErrors: string[]; crashes: string[]; failure: string | null };
   expect(summary.failure).toBeNull();
   expect(summary.runs).toBe(RUNS);
+  /* Bad input never reaches the port: no JavaScript error, no crash at all (the port is faithful). */
+  expect(summary.jsErrors).toEqual([]);
+  expect(summary.crashes).toEqual([]);
+  expect(summary.statuses.crash).toBe(0);
+  expect(summary.statuses['maple-check']).toBe(0);
   /* The mutations reach every outcome: parse errors, precondition errors, mismatches and passes. */
   expect(summary.statuses['bad-input']).toBeGreaterThan(0);
   expect(summary.statuses.mismatch).toBeGreaterThan(0);

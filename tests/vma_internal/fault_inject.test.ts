@@ -190,7 +190,8 @@ describe('the points and their switches', () => {
     const first = new TraceWorld();
     first.run({ op: 'inject', point: 'mas_store_gfp', count: 2, after: 1 });
     first.run({ op: 'set_max_map_count', value: 7 });
-    first.run({ op: 'fail_prealloc', value: true });
+    /* Invalid input (nothing is armed while fail_prealloc is set): run it past the validator to set every switch. */
+    first.execute({ op: 'fail_prealloc', value: true });
     expect(fault_armed('mas_store_gfp')).toBe(true);
     expect(mm_stubs.sysctl_max_map_count).toBe(7);
     first.dispose();

@@ -17,27 +17,15 @@
  *    data pages than the counter holds warns (the counters are unsigned).
  */
 
-import { VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE } from '../../vma_internal/constants';
+import { VM_LOCKED } from '../../vma_internal/constants';
 import { pages, type ModelState, type Seg } from './state';
 
-/** Pages of an executable mapping. */
-export function isExec(f: bigint): boolean {
-  return (f & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) === VM_EXEC;
-}
-/** Pages of a stack. */
-export function isStack(f: bigint): boolean {
-  return (f & VM_GROWSDOWN) === VM_GROWSDOWN;
-}
-/** Pages of a private writable (data) mapping. */
-export function isData(f: bigint): boolean {
-  return (f & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) === VM_WRITE;
-}
+/** The classes of mapping the counters know (one place: the shared rules' accounting). */
+export { isExecMapping as isExec, isStackMapping as isStack, isDataMapping as isData } from '../../trace/rules/accounting';
+import { isExecMapping as isExec, isStackMapping as isStack, isDataMapping as isData, ulongGt } from '../../trace/rules/accounting';
 
 /* Unsigned comparison of counters that may have wrapped (negative = huge). */
-function ugt(a: number, b: number): boolean {
-  if (a < 0 !== b < 0) return a < 0;
-  return a > b;
-}
+const ugt = ulongGt;
 
 /** Charge `n` pages of a mapping with these flags to total_vm and its class. */
 export function statAccount(m: ModelState, flags: bigint, n: number): void {

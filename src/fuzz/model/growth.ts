@@ -36,10 +36,9 @@ import { statAccount } from './accounting';
 import { mergeNew } from './merge';
 import { ModelRefusal, pages, type ModelState, type Seg } from './state';
 
-/** The harness's mmap_min_addr. */
-export const MMAP_MIN_ADDR = 0x10000;
-/** The harness's stack_guard_gap: 256 pages. */
-export const STACK_GUARD_GAP = 256 * PAGE_SIZE;
+/* The harness's mmap_min_addr and stack_guard_gap, as the precondition rules state them. */
+import { MMAP_MIN_ADDR, STACK_GUARD_GAP } from '../../trace/rules/common';
+export { MMAP_MIN_ADDR, STACK_GUARD_GAP };
 
 /* What brk adds to the caller's flags (the task's personality adds no EXEC). */
 const BRK_FLAGS = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;

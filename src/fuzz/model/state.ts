@@ -10,6 +10,7 @@
 
 import { PAGE_SIZE } from '../../vma_internal/constants';
 import type { AnonFlags, AnonId, FileId, VmOpsKind } from '../../trace/types';
+import type { LayoutView } from '../../trace/layout';
 import { Faults } from './faults';
 
 /** One VMA as the model sees it. */
@@ -43,8 +44,8 @@ export interface Counters {
 /** A step the kernel would BUG on, or that the harness cannot survive: not a valid input. */
 export class ModelRefusal extends Error {}
 
-/** The state every rule of the model works on. */
-export class ModelState {
+/** The state every rule of the model works on (and a LayoutView for the shared precondition rules). */
+export class ModelState implements LayoutView {
   segs: Seg[] = [];
   protected nextId = 1;
   faults = new Faults();
@@ -133,6 +134,24 @@ export class ModelState {
   above(seg: Seg): Seg | null {
     const i = this.segs.indexOf(seg);
     return i >= 0 && i + 1 < this.segs.length ? this.segs[i + 1] : null;
+  }
+
+  /* What the shared precondition rules (src/trace/rules) ask besides (LayoutView). */
+
+  /** Was this id ever handed out? */
+  wasAllocated(id: number): boolean {
+    return id >= 1 && id < this.nextId;
+  }
+
+  /** Visit the VMAs intersecting [start, end) in address order; stop when fn returns true. */
+  someIn(start: number, end: number, fn: (v: Seg) => boolean): boolean {
+    for (const s of this.segs) if (s.end > start && s.start < end && fn(s)) return true;
+    return false;
+  }
+
+  /** A VMA whose anon_vma_chain has entries without an anon_vma, if any. */
+  nullChainVma(): Seg | null {
+    return this.segs.find((s) => s.chain > 0 && s.chainAnon === null) ?? null;
   }
 
   /* Bookkeeping ------------------------------------------------------------ */
