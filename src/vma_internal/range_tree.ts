@@ -228,6 +228,13 @@ const pathSlots: number[] = [];
 export class RangeTree<T> {
   private root: TreeNode<T> = new Leaf<T>([]);
   private count = 0;
+  /*
+   * The leaf the last locate() ended in; null after any change to the tree.
+   * A locate() of an address within that leaf's span (from its first start
+   * up to the next leaf's first start) gives the same answer from there,
+   * without a descent: walks and iterator steps locate near the last place.
+   */
+  private finger: Leaf<T> | null = null;
 
   constructor() {}
 
@@ -238,6 +245,7 @@ export class RangeTree<T> {
 
   /** Drops every entry. */
   clear(): void {
+    this.finger = null;
     /* An empty root leaf has no neighbours: keep it. */
     if (this.count === 0 && this.root.isLeaf) return;
     this.root = new Leaf<T>([]);
@@ -275,8 +283,19 @@ export class RangeTree<T> {
    * addr lies below every entry, so the floor is always in that leaf.)
    */
   locate(addr: number): void {
-    let node = this.root;
-    while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
+    let leaf = this.finger;
+    if (
+      leaf === null ||
+      leaf.entries.length === 0 ||
+      (leaf.prev !== null && addr < leaf.entries[0].index) ||
+      (leaf.next !== null && addr >= leaf.next.entries[0].index)
+    ) {
+      let node = this.root;
+      while (!node.isLeaf) node = node.children[childSlot(node.keys, addr)];
+      leaf = node;
+      this.finger = node;
+    }
+    const node = leaf;
     const ents = node.entries;
     const k = firstStartingAfter(ents, addr);
     if (k > 1) {
@@ -499,6 +518,7 @@ export class RangeTree<T> {
     if (index > last) {
       throw new RangeError(`RangeTree.store: index ${index} is greater than last ${last}`);
     }
+    this.finger = null;
     this.storeRange(index, last, value);
   }
 

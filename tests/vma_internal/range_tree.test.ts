@@ -738,4 +738,40 @@ describe('locate', () => {
     empty.locate(7);
     expect([empty.locatedFloor, empty.locatedNext]).toEqual([null, null]);
   });
+
+  test('locate() from the leaf of the last one (no descent) answers as a descent would, stores in between', () => {
+    const rnd = prng(77);
+    const t = new RangeTree<number>();
+    /* A reference: the entries in order, as [index, last]. */
+    const ref = (): [number, number][] => [...t.entries()].map((e) => [e.index, e.last]);
+    const wrong: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      for (let k = 0; k < 40; k++) {
+        const a = Math.floor(rnd() * 20000);
+        t.store(a, a + Math.floor(rnd() * 30), rnd() < 0.2 ? null : round * 100 + k);
+      }
+      const list = ref();
+      /* Near the last address (the leaf is reused) and far from it (it is not). */
+      let addr = Math.floor(rnd() * 20000);
+      for (let q = 0; q < 100; q++) {
+        addr = rnd() < 0.7 ? Math.max(0, addr + Math.floor(rnd() * 60) - 30) : Math.floor(rnd() * 21000);
+        t.locate(addr);
+        /* The last entry starting at or below addr (binary search). */
+        let lo = 0;
+        let hi = list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (list[mid][0] <= addr) lo = mid + 1;
+          else hi = mid;
+        }
+        const f = lo - 1;
+        const want = (j: number): [number, number] | null => (j >= 0 && j < list.length ? list[j] : null);
+        const got = (e: RangeEntry<number> | null): [number, number] | null => (e === null ? null : [e.index, e.last]);
+        const a = JSON.stringify([got(t.locatedPrev), got(t.locatedFloor), got(t.locatedNext)]);
+        const b = JSON.stringify([f >= 1 ? want(f - 1) : null, want(f), want(f + 1)]);
+        if (a !== b) wrong.push(`locate(${addr}): ${a}, expected ${b}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
