@@ -30,6 +30,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { formatTrace } from '../trace/write';
 import { parseTrace } from '../trace/parse';
+import { TraceFormatError } from '../trace/errors';
+import type { Trace } from '../trace/types';
 import { describeResult, replayFile, replayTrace } from '../trace/replay';
 import { generateBenchTrace } from './gen';
 import { TraceWorld } from '../trace/world';
@@ -84,7 +86,15 @@ function generate(shapeId: string, steps: number, file: string): void {
 
 /* Child: parse @file once, replay it four times; print each run's operation time. */
 function warm(file: string): void {
-  const trace = parseTrace(readFileSync(file, 'utf8'), file);
+  let trace: Trace;
+  try {
+    trace = parseTrace(readFileSync(file, 'utf8'), file);
+  } catch (err) {
+    /* Bad input: the parser's message names the file, step and field. */
+    if (!(err instanceof TraceFormatError) && !(err instanceof Error && 'code' in err)) throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exit(2);
+  }
   const ms: number[] = [];
   const validateMs: number[] = [];
   let status = 'pass';
@@ -253,7 +263,16 @@ function main(argv: string[]): number {
   try {
     const rows: Timed[] = [];
     if (traces.length) {
-      for (const t of traces) rows.push(timeTrace(basename(t), resolve(t), null, nFresh, '-'));
+      for (const t of traces) {
+        try {
+          rows.push(timeTrace(basename(t), resolve(t), null, nFresh, '-'));
+        } catch (err) {
+          /* The child said why on stderr (bad input: exit status 2). */
+          const status = (err as { status?: number }).status;
+          process.stderr.write(`bench: cannot time ${t}${status === 2 ? '' : `: ${err instanceof Error ? err.message : String(err)}`}\n`);
+          return 2;
+        }
+      }
     } else {
       process.stdout.write(`vma-harness bench: three trace shapes of ${SHAPE_STEPS} steps (see src/bench/gen.ts), traces in ${dir}\n`);
       for (const s of SHAPES) {
