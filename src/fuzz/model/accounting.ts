@@ -22,7 +22,7 @@ import { pages, type ModelState, type Seg } from './state';
 
 /** The classes of mapping the counters know (one place: the shared rules' accounting). */
 export { isExecMapping as isExec, isStackMapping as isStack, isDataMapping as isData } from '../../trace/rules/accounting';
-import { isExecMapping as isExec, isStackMapping as isStack, isDataMapping as isData, ulongGt } from '../../trace/rules/accounting';
+import { isExecMapping as isExec, isStackMapping as isStack, isDataMapping as isData, ulongGt, type Refund } from '../../trace/rules/accounting';
 
 /* Unsigned comparison of counters that may have wrapped (negative = huge). */
 const ugt = ulongGt;
@@ -36,14 +36,8 @@ export function statAccount(m: ModelState, flags: bigint, n: number): void {
   else if (isData(flags)) c.data += n;
 }
 
-/** What unmapping a set of VMAs refunds. */
-export interface Refund {
-  total: number;
-  locked: number;
-  exec: number;
-  stack: number;
-  data: number;
-}
+/** What unmapping a set of VMAs refunds (the counters the replayer's validator refunds too). */
+export type { Refund };
 
 /** The refund for unmapping `segs`. */
 export function refundOf(segs: readonly Seg[]): Refund {
