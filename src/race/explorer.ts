@@ -345,7 +345,7 @@ export class Explorer {
       K.sched_install(this);
       K.mem_install(this.watch);
       this.strategy.start(this.actors.length, this.actors.map((a) => a.name));
-      while (this.actors.some((a) => !a.done)) this.exec(this.choose(null));
+      while (this.anyLeft()) this.exec(this.choose(null));
       const ev = K.vma_lock_events;
       if (ev.VMA_LOCK_MISS) this.coverage.readerOutcomes.set('-EAGAIN retry (VMA_LOCK_MISS)', ev.VMA_LOCK_MISS);
       if (ev.VMA_LOCK_ABORT) this.coverage.readerOutcomes.set('lock_vma_under_rcu() gave up (VMA_LOCK_ABORT)', ev.VMA_LOCK_ABORT);
@@ -412,6 +412,13 @@ export class Explorer {
     }
     this.switchTo(me);
     this.beginStep(me);
+  }
+
+  /* Is any actor not done yet?  (A loop: this runs before every top-level step.) */
+  private anyLeft(): boolean {
+    const actors = this.actors;
+    for (let i = 0; i < actors.length; i++) if (!actors[i].done) return true;
+    return false;
   }
 
   private blocked(a: Actor): boolean {
@@ -639,7 +646,8 @@ export class Explorer {
   /** A writer starts an operation with its @n-th preallocation failing (0: none). */
   opStart(a: Actor, text: string, failNth: number): void {
     a.op = text;
-    bump(this.coverage.ops, text.split(' ')[0] + (failNth ? '!' : ''));
+    const sp = text.indexOf(' ');
+    bump(this.coverage.ops, (sp < 0 ? text : text.slice(0, sp)) + (failNth ? '!' : ''));
     if (failNth > 0) {
       this.faultOwner = a;
       a.failArmed = failNth;
