@@ -371,15 +371,17 @@ export class Explorer {
     }
     const log = this.log;
     const n = log.n;
-    const result = { decisions: log.decisions.slice(0, n), picks: log.picks.slice(0, n), choiceMeta: log.meta.slice(0, n) };
+    const decisions = log.decisions.slice(0, n);
+    const picks = log.picks.slice(0, n);
+    const choiceMeta = log.meta.slice(0, n);
     spareLog = log;
     return {
       finding,
       steps: this.steps,
       checks: this.checks,
-      decisions: result.decisions,
-      picks: result.picks,
-      choiceMeta: result.choiceMeta,
+      decisions,
+      picks,
+      choiceMeta,
       trace: this.trace,
       actors: this.actors.map((a) => a.name),
       coverage: this.coverage,
