@@ -3,15 +3,17 @@
  * The race part of `npm run bench`: atomic steps per second of the default
  * race campaign with every invariant on, with and without the LKMM
  * visibility model (wall clock and per CPU second, as the machine may be
- * shared), and the time the default campaign needs to find each historic
- * bug planted in a copy of the model, and the known v6.15 use-after-free.
- * Every measurement runs in a fresh process.
+ * shared), against the 1,000,000 steps/s target; the same campaign over
+ * two worker threads (parallel.ts); and the time the default campaign
+ * needs to find each historic bug planted in a copy of the model, and the
+ * known v6.15 use-after-free.  Every measurement runs in a fresh process.
  *
  *   node dist/bench/race.js [--runs N]
  */
 
 import { execFileSync } from 'node:child_process';
 import { DEFAULT_RACE, runRaceCampaign, type RaceCampaignOptions } from '../race/campaign';
+import { runRaceCampaignThreaded } from '../race/parallel';
 import type { MemoryModel, RaceKernel } from '../race/explorer';
 import type { RacePort } from '../race/ops';
 import { plantCleanup, plantedCopy } from '../race/plant';
@@ -44,6 +46,26 @@ function throughput(runs: number, model: MemoryModel): void {
   process.stdout.write(JSON.stringify(t));
 }
 
+/*
+ * The same campaign over @threads worker threads, timed from the start
+ * (each worker loads and warms up on its own); the process's CPU time
+ * includes every thread's.
+ */
+async function threaded(runs: number, model: MemoryModel, threads: number): Promise<void> {
+  const o: RaceCampaignOptions = { ...DEFAULT_RACE, runs, timeLimitMs: 0, stopAtFirst: false, memoryModel: model, shrinkTimeMs: 0, shrinkBudget: 0, threads };
+  const stop = { requested: false, pause: (): Promise<void> => new Promise((r) => setImmediate(r)) };
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const r = await runRaceCampaignThreaded(o, stop);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cu = process.cpuUsage(c0);
+  const t: Throughput = { runs: r.runs, steps: r.steps, wallMs, cpuMs: (cu.user + cu.system) / 1000 };
+  process.stdout.write(JSON.stringify(t));
+}
+
+/** The issue's target: atomic steps per second with every invariant on. */
+export const RACE_STEPS_TARGET = 1_000_000;
+
 function first(id: string, model: MemoryModel): void {
   const bug = [...HISTORIC_BUGS, ...ORDERING_BUGS].find((b) => b.id === id);
   let kernel: RaceKernel | undefined;
@@ -75,12 +97,22 @@ function first(id: string, model: MemoryModel): void {
 export function raceBench(runs: number, bugs: readonly { id: string; model: MemoryModel }[], models: readonly MemoryModel[]): void {
   const run = (args: string[]): string => execFileSync(process.execPath, [__filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   process.stdout.write(`\nvma-harness bench: race explorer (default campaign, ${runs} schedules, every invariant after every atomic step)\n`);
+  const rate = (t: Throughput): string =>
+    `${t.steps} steps in ${(t.wallMs / 1000).toFixed(2)} s: ${Math.round(t.steps / (t.wallMs / 1000))} steps/s wall clock, ${Math.round(t.steps / (t.cpuMs / 1000))} steps per CPU second`;
   for (const m of models) {
     const t = JSON.parse(run(['--throughput', String(runs), m])) as Throughput;
+    const wall = t.steps / (t.wallMs / 1000);
     process.stdout.write(
-      `  memory model ${m.padEnd(5)} ${t.steps} steps in ${(t.wallMs / 1000).toFixed(2)} s: ${Math.round(t.steps / (t.wallMs / 1000))} steps/s wall clock,` +
-        ` ${Math.round(t.steps / (t.cpuMs / 1000))} steps per CPU second\n`,
+      `  memory model ${m.padEnd(5)} ${rate(t)}\n` +
+        `    target ${RACE_STEPS_TARGET} steps/s: ${wall >= RACE_STEPS_TARGET ? 'reached' : `not reached (${Math.round((100 * wall) / RACE_STEPS_TARGET)}% of it)`}\n`,
     );
+  }
+  process.stdout.write('  timed from the start (no warm-up run first; a worker loads and warms up on its own):\n');
+  for (const m of models) {
+    for (const n of [1, 2]) {
+      const t = JSON.parse(run(['--threaded', String(runs), m, String(n)])) as Throughput;
+      process.stdout.write(`    memory model ${m.padEnd(5)} ${n === 1 ? 'one thread       ' : `${n} worker threads`} ${rate(t)}\n`);
+    }
   }
   process.stdout.write('  time to first finding with the default campaign (seed 20261121, LKMM visibility on):\n');
   for (const b of bugs) {
@@ -100,6 +132,7 @@ export const RACE_BENCH_BUGS: readonly { id: string; model: MemoryModel }[] = [
 if (require.main === module) {
   const argv = process.argv.slice(2);
   if (argv[0] === '--throughput') throughput(Number(argv[1]), argv[2] as MemoryModel);
+  else if (argv[0] === '--threaded') void threaded(Number(argv[1]), argv[2] as MemoryModel, Number(argv[3]));
   else if (argv[0] === '--first') first(argv[1], argv[2] as MemoryModel);
   else {
     const i = argv.indexOf('--runs');

@@ -18,7 +18,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isAbsolute, resolve } from 'node:path';
 import { UPSTREAM_FIXES } from '../lock/fixes';
 import { describeKnown } from '../known_defects';
-import { DEFAULT_RACE, runRaceCampaignAsync, type RaceCampaignOptions, type RaceCampaignResult, type SchedulerName } from '../race/campaign';
+import { DEFAULT_RACE, type RaceCampaignOptions, type RaceCampaignResult, type SchedulerName } from '../race/campaign';
+import { runRaceCampaignThreaded } from '../race/parallel';
 import type { MemoryModel } from '../race/explorer';
 import { raceFixturesDir } from '../race/regressions';
 import { MAX_SCENARIO } from '../race/scenario';
@@ -136,7 +137,7 @@ export async function raceCampaignMain(o: RaceCampaignOptions, ctx: CliContext, 
   const bar: Sink = json ? ctx.err : ctx.out;
   let last = Date.now();
   const total = o.timeLimitMs || 0;
-  const r = await runRaceCampaignAsync(o, ctx.interrupt, (p) => {
+  const r = await runRaceCampaignThreaded(o, ctx.interrupt, (p) => {
     const now = Date.now();
     if (bar.isTTY && now - last > 200) {
       last = now;
@@ -192,6 +193,7 @@ interface RaceCliOptions {
   readonly fix?: string[];
   readonly memoryModel: MemoryModel;
   readonly maxSteps: number;
+  readonly threads: number;
   readonly program?: number[];
   readonly schedule?: number[];
   readonly regressions?: string;
@@ -227,6 +229,9 @@ export function raceCommand(ctx: CliContext, setExit: ExitSetter): Command {
     .addOption(new Option('--fix <commit>', `apply an upstream fix to the model (repeatable; known: ${UPSTREAM_FIXES.map((f) => f.commit).join(', ')})`).argParser(upstreamFix))
     .addOption(new Option('--memory-model <m>', 'lkmm (weak visibility at the lock\'s acquire/release points) or sc (sequentially consistent)').choices(['sc', 'lkmm']).default(d.memoryModel))
     .addOption(new Option('--max-steps <N>', 'atomic steps after which a run counts as a livelock').default(d.maxSteps).argParser(intInRange(100, 10_000_000)))
+    .addOption(
+      new Option('--threads <N>', 'worker threads for the runs (mix and random schedulers; same result for any N)').default(d.threads ?? 1).argParser(intInRange(1, 64)),
+    )
     .addOption(new Option('--program <ints>', 'run exactly this program (as a report prints it)').argParser(intList))
     .addOption(new Option('--schedule <ints>', 'with --program: replay exactly this schedule').argParser(intList))
     .addOption(new Option('--regressions <DIR>', 'where shrunk findings are saved (created if missing)').default(raceFixturesDir(), 'fixtures/race of this package'))
@@ -261,6 +266,7 @@ export function raceCommand(ctx: CliContext, setExit: ExitSetter): Command {
         fixes: opts.fix ?? [],
         memoryModel: opts.memoryModel,
         maxSteps: opts.maxSteps,
+        threads: opts.threads,
         stopAtFirst: opts.keepGoing !== true,
         /* A replay shows its finding; only a search saves one. */
         regressionDir: opts.schedule !== undefined ? null : regressionDir,

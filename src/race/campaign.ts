@@ -60,6 +60,11 @@ export interface RaceCampaignOptions {
   /** The lock port and the mm/vma port to run (defaults: src/lock, src/mm/vma). */
   kernel?: RaceKernel;
   port?: RacePort;
+  /**
+   * Worker threads for the runs (runRaceCampaignThreaded() in parallel.ts;
+   * default 1: none).  The result does not depend on it.
+   */
+  threads?: number;
 }
 
 /** The default campaign of `vma-harness race` and of the main job. */
@@ -150,8 +155,8 @@ export function shrink(o: RaceCampaignOptions, program: number[], r: RunResult, 
   return shrinkRace((p, st) => runOnce(o, p, st), program, r, f, o.shrinkBudget, o.seed, o.shrinkTimeMs);
 }
 
-/* The strategy of run @i of a campaign. */
-function strategyFor(o: RaceCampaignOptions, i: number, runSeed: number, stepsEstimate: number): Strategy {
+/** The strategy of run @i of a campaign (@stepsEstimate: see CampaignBook.estimate). */
+export function strategyFor(o: RaceCampaignOptions, i: number, runSeed: number, stepsEstimate: number): Strategy {
   switch (o.scheduler) {
     case 'random':
       return new RandomStrategy(runSeed);
@@ -162,8 +167,21 @@ function strategyFor(o: RaceCampaignOptions, i: number, runSeed: number, stepsEs
   }
 }
 
-/* The program of run @i. */
-function programFor(o: RaceCampaignOptions, i: number, runSeed: number): number[] {
+/** Does the strategy of run @i use the running estimate of a run's length (the PCT runs)? */
+export function usesEstimate(o: RaceCampaignOptions, i: number): boolean {
+  return o.scheduler === 'pct' || (o.scheduler !== 'random' && i % 8 === 7);
+}
+
+/** The running estimate of a run's length after a run of @steps steps (PCT spreads its change points over it). */
+export function nextEstimate(estimate: number, steps: number): number {
+  return Math.round(0.9 * estimate + 0.1 * Math.max(20, steps));
+}
+
+/** The estimate before the first run. */
+export const FIRST_ESTIMATE = 300;
+
+/** The program of run @i. */
+export function programFor(o: RaceCampaignOptions, i: number, runSeed: number): number[] {
   if (o.program !== undefined) return o.program;
   /* Small programs most of the time: races need few actors, and small runs are fast. */
   const s = o.shape;
@@ -171,7 +189,8 @@ function programFor(o: RaceCampaignOptions, i: number, runSeed: number): number[
   return randomProgram(runSeed, i % 2 === 1 ? s : small);
 }
 
-function seedOf(o: RaceCampaignOptions, i: number): number {
+/** The seed of run @i. */
+export function seedOf(o: RaceCampaignOptions, i: number): number {
   return (Math.imul(o.seed, 1000003) + Math.imul(i + 1, 0x9e3779b1)) >>> 0;
 }
 
@@ -184,7 +203,7 @@ export function runRaceCampaign(o: RaceCampaignOptions, progress?: (p: CampaignP
   }
 }
 
-/** Run a campaign that stops early when @stop is requested (checked between runs). */
+/** Run a campaign that stops early when @stop is requested (checked between runs); in this thread (parallel.ts spreads one over threads). */
 export async function runRaceCampaignAsync(o: RaceCampaignOptions, stop: StopRequest, progress?: (p: CampaignProgress) => void): Promise<RaceCampaignResult> {
   const g = campaignRuns(o, progress);
   let r = g.next(stop.requested);
@@ -195,28 +214,52 @@ export async function runRaceCampaignAsync(o: RaceCampaignOptions, stop: StopReq
   return r.value;
 }
 
-/*
- * The campaign, yielding after every run; the value sent back says whether
- * to stop.
- */
-function* campaignRuns(o: RaceCampaignOptions, progress?: (p: CampaignProgress) => void): Generator<void, RaceCampaignResult, boolean> {
-  const t0 = Date.now();
-  let interrupted = false;
-  const coverage = newCoverage();
-  const findings: CampaignFinding[] = [];
-  const knownSeen = new Set<string>();
-  let runs = 0;
-  let steps = 0;
-  let checks = 0;
-  let nesting = 0;
-  let estimate = 300;
+/** A run's counts, as a campaign adds them up. */
+export type RunTally = Pick<RunResult, 'steps' | 'checks' | 'nestingLimited' | 'coverage'>;
 
-  const handle = (r: RunResult, program: number[], run: number, strategy: string, bound: number | null): boolean => {
+/**
+ * The bookkeeping of a campaign: counts, coverage, findings (shrunk,
+ * replayed with a trace, reported, matched against the known defects,
+ * saved).  Runs are accounted in the order of their index, whoever ran
+ * them (this thread, or a worker: parallel.ts).
+ */
+export class CampaignBook {
+  readonly t0 = Date.now();
+  runs = 0;
+  steps = 0;
+  checks = 0;
+  nesting = 0;
+  /** A running estimate of a run's length in steps (PCT's change points). */
+  estimate = FIRST_ESTIMATE;
+  readonly coverage = newCoverage();
+  readonly findings: CampaignFinding[] = [];
+  private readonly knownSeen = new Set<string>();
+
+  constructor(private readonly o: RaceCampaignOptions) {}
+
+  /** Has the campaign's time run out? */
+  timeUp(): boolean {
+    return this.o.timeLimitMs > 0 && Date.now() - this.t0 > this.o.timeLimitMs;
+  }
+
+  /** Add a run's counts. */
+  account(r: RunTally): void {
+    this.runs++;
+    this.steps += r.steps;
+    this.checks += r.checks;
+    if (r.nestingLimited) this.nesting++;
+    mergeCoverage(this.coverage, r.coverage);
+    this.estimate = nextEstimate(this.estimate, r.steps);
+  }
+
+  /** A run found something: shrink, report, save; true when the campaign should stop. */
+  handle(r: RunResult, program: number[], run: number, strategy: string, bound: number | null): boolean {
+    const o = this.o;
     const f = r.finding as Finding;
     const known = knownRaceDefect(summary(f));
-    if (known !== null && knownSeen.has(known.id)) return false;
-    if (known !== null) knownSeen.add(known.id);
-    const elapsedMs = Date.now() - t0;
+    if (known !== null && this.knownSeen.has(known.id)) return false;
+    if (known !== null) this.knownSeen.add(known.id);
+    const elapsedMs = Date.now() - this.t0;
     /* A replay is reported as given; anything found by search is shrunk first. */
     const sh = strategy === 'replay' ? { program, schedule: [...(o.schedule ?? [])], evaluations: 0 } : shrink(o, program, r, f);
     const rep = replay(o, sh.program, sh.schedule, true);
@@ -246,30 +289,48 @@ function* campaignRuns(o: RaceCampaignOptions, progress?: (p: CampaignProgress) 
             expectKnown: null,
           })
         : null;
-    findings.push({ finding: shown, known, program: sh.program, schedule: sh.schedule, report, run, elapsedMs, bound, file });
+    this.findings.push({ finding: shown, known, program: sh.program, schedule: sh.schedule, report, run, elapsedMs, bound, file });
     return known === null ? o.stopAtFirst : o.stopAtKnown === true;
-  };
+  }
 
-  const account = (r: RunResult): void => {
-    runs++;
-    steps += r.steps;
-    checks += r.checks;
-    if (r.nestingLimited) nesting++;
-    mergeCoverage(coverage, r.coverage);
-    estimate = Math.round(0.9 * estimate + 0.1 * Math.max(20, r.steps));
-  };
+  /** Progress so far. */
+  progress(): CampaignProgress {
+    return { runs: this.runs, steps: this.steps, elapsedMs: Date.now() - this.t0, findings: this.findings.length };
+  }
 
+  /** The campaign's result. */
+  result(interrupted: boolean): RaceCampaignResult {
+    return {
+      runs: this.runs,
+      steps: this.steps,
+      checks: this.checks,
+      elapsedMs: Date.now() - this.t0,
+      findings: this.findings,
+      coverage: this.coverage,
+      nestingLimited: this.nesting,
+      interrupted,
+    };
+  }
+}
+
+/*
+ * The campaign, yielding after every run; the value sent back says whether
+ * to stop.
+ */
+function* campaignRuns(o: RaceCampaignOptions, progress?: (p: CampaignProgress) => void): Generator<void, RaceCampaignResult, boolean> {
+  const book = new CampaignBook(o);
+  let interrupted = false;
   if (o.program !== undefined && o.schedule !== undefined) {
     const r = replay(o, o.program, o.schedule, false);
-    account(r);
-    if (r.finding !== null) handle(r, o.program, 0, 'replay', null);
+    book.account(r);
+    if (r.finding !== null) book.handle(r, o.program, 0, 'replay', null);
   } else if (o.scheduler === 'dfs') {
     for (let i = 0; i < o.runs; i++) {
-      if (o.timeLimitMs && Date.now() - t0 > o.timeLimitMs) break;
+      if (book.timeUp()) break;
       const program = programFor(o, i, seedOf(o, i));
-      const d = dfsExplore((sched) => runOnce(o, program, new ReplayStrategy(sched)), o.bound, (r) => account(r));
-      if (d.failing !== null && handle(d.failing, program, i, `dfs (preemption bound ${d.bound})`, d.bound)) break;
-      progress?.({ runs, steps, elapsedMs: Date.now() - t0, findings: findings.length });
+      const d = dfsExplore((sched) => runOnce(o, program, new ReplayStrategy(sched)), o.bound, (r) => book.account(r));
+      if (d.failing !== null && book.handle(d.failing, program, i, `dfs (preemption bound ${d.bound})`, d.bound)) break;
+      progress?.(book.progress());
       if (yield) {
         interrupted = true;
         break;
@@ -277,19 +338,19 @@ function* campaignRuns(o: RaceCampaignOptions, progress?: (p: CampaignProgress) 
     }
   } else {
     for (let i = 0; i < o.runs; i++) {
-      if (o.timeLimitMs && Date.now() - t0 > o.timeLimitMs) break;
+      if (book.timeUp()) break;
       const runSeed = seedOf(o, i);
       const program = programFor(o, i, runSeed);
-      const strategy = strategyFor(o, i, runSeed, estimate);
+      const strategy = strategyFor(o, i, runSeed, book.estimate);
       const r = runOnce(o, program, strategy);
-      account(r);
-      if (r.finding !== null && handle(r, program, i, `${strategy.name} (run ${i})`, null)) break;
-      if (progress && (i & 63) === 0) progress({ runs, steps, elapsedMs: Date.now() - t0, findings: findings.length });
+      book.account(r);
+      if (r.finding !== null && book.handle(r, program, i, `${strategy.name} (run ${i})`, null)) break;
+      if (progress && (i & 63) === 0) progress(book.progress());
       if (yield) {
         interrupted = true;
         break;
       }
     }
   }
-  return { runs, steps, checks, elapsedMs: Date.now() - t0, findings, coverage, nestingLimited: nesting, interrupted };
+  return book.result(interrupted);
 }

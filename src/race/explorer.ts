@@ -199,6 +199,27 @@ export class Actor {
   }
 }
 
+/*
+ * The choices of a run.  The buffers are reused from run to run (they only
+ * grow), and the result gets exact copies: a growing array per run and per
+ * kind of record was a good part of the garbage a campaign made.
+ */
+class ChoiceLog {
+  n = 0;
+  readonly decisions: number[] = [];
+  readonly meta: number[] = [];
+  readonly picks: (string | number)[] = [];
+
+  add(k: number, meta: number, pick: string | number): void {
+    const i = this.n++;
+    this.decisions[i] = k;
+    this.meta[i] = meta;
+    this.picks[i] = pick;
+  }
+}
+
+let spareLog: ChoiceLog | null = new ChoiceLog();
+
 class Abort extends Error {
   constructor(readonly finding: Finding) {
     super(finding.message);
@@ -226,9 +247,7 @@ export class Explorer {
   isReader = false;
   private readonly stack: Actor[] = [];
   private lastRan: Actor | null = null;
-  private readonly decisions: number[] = [];
-  private readonly picks: (string | number)[] = [];
-  private readonly choiceMeta: number[] = [];
+  private readonly log: ChoiceLog;
   private readonly trace: TraceRow[] | null;
   private faultOwner: Actor | null = null;
   private readonly options: number[] = [];
@@ -255,6 +274,7 @@ export class Explorer {
   readonly freeing: ((actor: number, obj: unknown, others: readonly number[]) => void) | null;
   private readonly subjectNow: () => unknown;
   private readonly setCurrent: (t: task_struct) => void;
+  private readonly initTask: task_struct;
 
   constructor(private readonly o: RunOptions) {
     this.K = o.kernel;
@@ -262,6 +282,9 @@ export class Explorer {
     this.strategy = o.strategy;
     this.maxSteps = o.maxSteps ?? 50000;
     this.trace = o.trace ? [] : null;
+    this.log = spareLog ?? new ChoiceLog();
+    spareLog = null;
+    this.log.n = 0;
     this.ctx = { options: this.options, n: 0, step: 0, running: -1, load: false, spinning: false, plain: false, subject: null, reader: false, stale: false };
     this.VmaClass = this.K.slab_vm_area_struct;
     this.RwsemClass = this.K.rw_semaphore;
@@ -269,6 +292,7 @@ export class Explorer {
     this.freeing = o.strategy.freeing ? o.strategy.freeing.bind(o.strategy) : null;
     this.subjectNow = this.K.get_step_subject;
     this.setCurrent = this.K.set_current;
+    this.initTask = this.K.init_task;
     const w = (this.watch = new LockWatch(this));
     const base = this.K.kernel_lock_ops;
     /* The stub layer's entry points, checked by the watch around the lock's own. */
@@ -321,7 +345,7 @@ export class Explorer {
       K.sched_install(this);
       K.mem_install(this.watch);
       this.strategy.start(this.actors.length, this.actors.map((a) => a.name));
-      while (this.actors.some((a) => !a.done)) this.exec(this.choose(null));
+      while (this.anyLeft()) this.exec(this.choose(null));
       const ev = K.vma_lock_events;
       if (ev.VMA_LOCK_MISS) this.coverage.readerOutcomes.set('-EAGAIN retry (VMA_LOCK_MISS)', ev.VMA_LOCK_MISS);
       if (ev.VMA_LOCK_ABORT) this.coverage.readerOutcomes.set('lock_vma_under_rcu() gave up (VMA_LOCK_ABORT)', ev.VMA_LOCK_ABORT);
@@ -345,13 +369,19 @@ export class Explorer {
         a.openRow = null;
       }
     }
+    const log = this.log;
+    const n = log.n;
+    const decisions = log.decisions.slice(0, n);
+    const picks = log.picks.slice(0, n);
+    const choiceMeta = log.meta.slice(0, n);
+    spareLog = log;
     return {
       finding,
       steps: this.steps,
       checks: this.checks,
-      decisions: this.decisions,
-      picks: this.picks,
-      choiceMeta: this.choiceMeta,
+      decisions,
+      picks,
+      choiceMeta,
       trace: this.trace,
       actors: this.actors.map((a) => a.name),
       coverage: this.coverage,
@@ -386,6 +416,13 @@ export class Explorer {
     this.beginStep(me);
   }
 
+  /* Is any actor not done yet?  (A loop: this runs before every top-level step.) */
+  private anyLeft(): boolean {
+    const actors = this.actors;
+    for (let i = 0; i < actors.length; i++) if (!actors[i].done) return true;
+    return false;
+  }
+
   private blocked(a: Actor): boolean {
     const s = a.pending;
     return s.blocked !== null && s.blocked(a.subject);
@@ -399,14 +436,15 @@ export class Explorer {
    */
   private choose(me: Actor | null): Actor {
     const run = this.lastRan;
+    /* Filled by index, never truncated (setting length = 0 would drop the backing store each time). */
     const opts = this.options;
-    opts.length = 0;
+    let n = 0;
     let spinning = false;
     let continues = false;
     if (run !== null && !run.done && (run === me || !run.onStack) && !this.blocked(run)) {
       if (run.pending.spin) spinning = true;
       else {
-        opts.push(run.index);
+        opts[n++] = run.index;
         continues = true;
       }
     }
@@ -416,14 +454,14 @@ export class Explorer {
       if (a === run || a.done || (a.onStack && a !== me)) continue;
       const b = a.pending.blocked;
       if (b !== null && b(a.subject)) continue;
-      opts.push(i);
+      opts[n++] = i;
     }
-    if (spinning && run !== null) opts.push(run.index);
-    if (opts.length === 0) this.deadlock(me);
+    if (spinning && run !== null) opts[n++] = run.index;
+    if (n === 0) this.deadlock(me);
     let k = 0;
-    if (opts.length > 1) {
+    if (n > 1) {
       const c = this.ctx;
-      c.n = opts.length;
+      c.n = n;
       c.step = this.steps;
       c.running = run === null ? -1 : run.index;
       c.load = false;
@@ -433,9 +471,7 @@ export class Explorer {
       c.reader = run !== null && run.kind === 'reader';
       c.stale = c.reader && c.subject instanceof this.VmaClass && (run as Actor).holds.get(c.subject) === undefined;
       k = this.strategy.pick(c);
-      this.decisions.push(k);
-      this.choiceMeta.push(continues ? opts.length : -opts.length);
-      this.picks.push(this.actors[opts[k]].name);
+      this.log.add(k, continues ? n : -n, this.actors[opts[k]].name);
     }
     return this.actors[opts[k]];
   }
@@ -450,9 +486,7 @@ export class Explorer {
     c.load = true;
     c.spinning = false;
     const k = this.strategy.pick(c);
-    this.decisions.push(k);
-    this.choiceMeta.push(-n); /* a visibility choice is not a preemption */
-    this.picks.push(k);
+    this.log.add(k, -n, k); /* a visibility choice is not a preemption */
     return k;
   }
 
@@ -490,7 +524,7 @@ export class Explorer {
       harness_current.mm = a.mm;
       if (a === fo && fo.failArmed > 0) fail_nth_prealloc(fo.failArmed);
     } else {
-      this.K.set_current(this.K.init_task);
+      this.setCurrent(this.initTask);
     }
   }
 
@@ -614,7 +648,8 @@ export class Explorer {
   /** A writer starts an operation with its @n-th preallocation failing (0: none). */
   opStart(a: Actor, text: string, failNth: number): void {
     a.op = text;
-    bump(this.coverage.ops, text.split(' ')[0] + (failNth ? '!' : ''));
+    const sp = text.indexOf(' ');
+    bump(this.coverage.ops, (sp < 0 ? text : text.slice(0, sp)) + (failNth ? '!' : ''));
     if (failNth > 0) {
       this.faultOwner = a;
       a.failArmed = failNth;

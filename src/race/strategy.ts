@@ -27,7 +27,7 @@ import { prng } from '../util/prng';
 
 /** What a strategy may look at when it chooses. */
 export interface ChoiceContext {
-  /** Actor indices of the options at a scheduling point (first: the default). */
+  /** Actor indices of the options at a scheduling point (first: the default); only the first n are meaningful. */
   readonly options: readonly number[];
   /** Number of options. */
   readonly n: number;
@@ -202,7 +202,8 @@ export class RandomStrategy implements Strategy {
     const paused = this.pausedOn;
     /* An actor whose wait for a conflict is over goes first. */
     if (this.resumed >= 0) {
-      const k = o.indexOf(this.resumed);
+      let k = ctx.n - 1;
+      while (k >= 0 && o[k] !== this.resumed) k--;
       this.resumed = -1;
       if (k >= 0 && paused[o[k]] === null) return k;
     }

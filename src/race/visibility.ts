@@ -51,7 +51,7 @@ interface Store {
   /** The actor's own clock at the store. */
   readonly clock: number;
   /** The clock a reader with acquire ordering takes in, or null. */
-  readonly msg: Int32Array | null;
+  readonly msg: Clock | null;
   /** Position in the location's modification order. */
   readonly mo: number;
 }
@@ -60,26 +60,49 @@ interface Loc {
   epoch: number;
   hist: Store[];
   /** Per actor: the newest store (mo) it read or wrote. */
-  seen: Int32Array;
+  seen: Clock;
+}
+
+/*
+ * A vector clock: one small integer per actor.  A plain array of small
+ * integers, not an Int32Array: the model copies clocks on every release
+ * store and RMW, and copying a small packed array is much cheaper than
+ * making a typed array.
+ */
+type Clock = number[];
+
+const ZEROS: Clock = [];
+for (let i = 0; i < 64; i++) ZEROS.push(0);
+
+/* A zero clock of @n actors (a slice of a packed array: one allocation of the exact size). */
+function newClock(n: number): Clock {
+  if (n <= ZEROS.length) return ZEROS.slice(0, n);
+  const c: Clock = [];
+  for (let i = 0; i < n; i++) c.push(0);
+  return c;
 }
 
 /** How many stores of one location stay visible. */
 const KEEP = 8;
 
-function join(into: Int32Array, from: Int32Array | null): void {
+function join(into: Clock, from: Clock | null): void {
   if (from === null) return;
   for (let i = 0; i < into.length; i++) if (from[i] > into[i]) into[i] = from[i];
 }
+
+/* What a read-modify-write stores: compare-and-exchange, or add. */
+const RMW_CMPXCHG = 0;
+const RMW_ADD = 1;
 
 let epochs = 0;
 
 /** The LKMM visibility model of one run: store histories, clocks, fences. */
 export class Visibility {
   private readonly n: number;
-  private readonly vc: Int32Array[];
-  private readonly pendingAcq: Int32Array[];
-  private readonly relFence: (Int32Array | null)[];
-  private readonly global: Int32Array;
+  private readonly vc: Clock[];
+  private readonly pendingAcq: Clock[];
+  private readonly relFence: (Clock | null)[];
+  private readonly global: Clock;
   private readonly epoch = ++epochs;
   /** Loads with more than one visible store, and stale values returned (statistics). */
   choices = 0;
@@ -90,17 +113,17 @@ export class Visibility {
     actors: number,
   ) {
     this.n = actors;
-    this.vc = Array.from({ length: actors }, () => new Int32Array(actors));
-    this.pendingAcq = Array.from({ length: actors }, () => new Int32Array(actors));
-    this.relFence = new Array<Int32Array | null>(actors).fill(null);
-    this.global = new Int32Array(actors);
+    this.vc = Array.from({ length: actors }, () => newClock(actors));
+    this.pendingAcq = Array.from({ length: actors }, () => newClock(actors));
+    this.relFence = new Array<Clock | null>(actors).fill(null);
+    this.global = newClock(actors);
   }
 
   private loc(c: AnyCell): Loc {
     let l = c.mm as Loc | null;
     if (l === null || l.epoch !== this.epoch) {
       /* First use in this run: the current value is the initial store. */
-      l = { epoch: this.epoch, hist: [{ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 }], seen: new Int32Array(this.n) };
+      l = { epoch: this.epoch, hist: [{ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 }], seen: newClock(this.n) };
       c.mm = l;
     }
     return l;
@@ -111,7 +134,7 @@ export class Visibility {
   }
 
   /* Append a store by actor @a (or setup) with message @msg. */
-  private append(c: AnyCell, l: Loc, v: unknown, a: number, msg: Int32Array | null): void {
+  private append(c: AnyCell, l: Loc, v: unknown, a: number, msg: Clock | null): void {
     const last = l.hist[l.hist.length - 1];
     let clock = 0;
     if (a >= 0) clock = ++this.vc[a][a];
@@ -158,36 +181,39 @@ export class Visibility {
     }
     if (ord === ORD_MB) this.fence(FENCE_MB);
     const release = ord === ORD_RELEASE || ord === ORD_MB;
-    const msg = release ? new Int32Array(this.vc[a]) : this.relFence[a];
+    const msg = release ? this.vc[a].slice() : this.relFence[a];
     this.append(c, l, v, a, msg);
     /* A release store's message covers the store itself. */
     if (release && msg !== null) msg[a] = this.vc[a][a];
   }
 
-  /* A read-modify-write: reads the latest store, writes @f(old) unless it is undefined. */
-  private rmw(c: Cell<number>, ord: number, f: (old: number) => number | undefined): number {
+  /*
+   * A read-modify-write: reads the latest store; RMW_ADD stores old + @x,
+   * RMW_CMPXCHG stores @y if old is @x (else stores nothing).
+   */
+  private rmw(c: Cell<number>, ord: number, op: number, x: number, y: number): number {
     const a = this.host.running();
     const cc = c as AnyCell;
     const l = this.loc(cc);
     const s = l.hist[l.hist.length - 1];
     const old = s.v as number;
+    const writes = op === RMW_ADD || old === x;
+    const nv = op === RMW_ADD ? (old + x) | 0 : y;
     if (a < 0) {
-      const nv = f(old);
-      if (nv !== undefined) this.append(cc, l, nv, -1, null);
+      if (writes) this.append(cc, l, nv, -1, null);
       return old;
     }
     if (ord === ORD_MB) this.fence(FENCE_MB);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
     if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
     else join(this.pendingAcq[a], s.msg);
-    const nv = f(old);
-    if (nv !== undefined) {
-      let msg: Int32Array | null = null;
-      if (ord === ORD_RELEASE || ord === ORD_MB) msg = new Int32Array(this.vc[a]);
-      else if (this.relFence[a] !== null) msg = new Int32Array(this.relFence[a] as Int32Array);
+    if (writes) {
+      let msg: Clock | null = null;
+      if (ord === ORD_RELEASE || ord === ORD_MB) msg = this.vc[a].slice();
+      else if (this.relFence[a] !== null) msg = (this.relFence[a] as Clock).slice();
       /* The release sequence continues through an RMW. */
       if (s.msg !== null) {
-        if (msg === null) msg = new Int32Array(s.msg);
+        if (msg === null) msg = s.msg.slice();
         else join(msg, s.msg);
       }
       this.append(cc, l, nv, a, msg);
@@ -198,11 +224,11 @@ export class Visibility {
   }
 
   cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
-    return this.rmw(c, ord, (old) => (old === expected ? neu : undefined));
+    return this.rmw(c, ord, RMW_CMPXCHG, expected, neu);
   }
 
   fetch_add(c: Cell<number>, delta: number, ord: number): number {
-    return this.rmw(c, ord, (old) => (old + delta) | 0);
+    return this.rmw(c, ord, RMW_ADD, delta, 0);
   }
 
   fence(kind: number): void {
@@ -210,16 +236,18 @@ export class Visibility {
     if (a < 0) return;
     const vc = this.vc[a];
     if (kind === FENCE_RMB || kind === FENCE_MB) {
-      join(vc, this.pendingAcq[a]);
-      this.pendingAcq[a].fill(0);
+      const p = this.pendingAcq[a];
+      join(vc, p);
+      for (let i = 0; i < p.length; i++) p[i] = 0;
     }
     if (kind === FENCE_MB) {
-      join(vc, this.global);
-      this.global.set(vc);
+      const g = this.global;
+      join(vc, g);
+      for (let i = 0; i < g.length; i++) g[i] = vc[i];
     }
     if (kind === FENCE_WMB || kind === FENCE_MB) {
       /* Later stores carry the clock as of this fence (including our own stores so far). */
-      this.relFence[a] = new Int32Array(vc);
+      this.relFence[a] = vc.slice();
     }
   }
 }

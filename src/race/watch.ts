@@ -69,13 +69,11 @@ export class LockWatch implements MemoryHooks {
   /** The LKMM visibility model, or null for sequentially consistent memory. */
   vis: Visibility | null = null;
   /* The lock port's classes and functions, looked up once (module getters are slow). */
-  private readonly K: RaceKernel;
   private readonly VmaClass: RaceKernel['slab_vm_area_struct'];
   private readonly MmClass: RaceKernel['lock_mm_struct'];
   private readonly writerOnly: (n: number) => boolean;
 
   constructor(private readonly ex: Explorer) {
-    this.K = ex.K;
     this.VmaClass = ex.K.slab_vm_area_struct;
     this.MmClass = ex.K.lock_mm_struct;
     this.writerOnly = ex.K.is_vma_writer_only;
@@ -310,7 +308,7 @@ export class LockWatch implements MemoryHooks {
 
   private lockedBySeq(vma: slab_vm_area_struct): boolean {
     const mm = vma.mem.vm_mm.v;
-    if (!(mm instanceof this.K.lock_mm_struct)) return false;
+    if (!(mm instanceof this.MmClass)) return false;
     const seq = mm.mm_lock_seq.sequence.v;
     return (seq & 1) === 1 && vma.mem.vm_lock_seq.v === seq;
   }

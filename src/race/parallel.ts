@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A race campaign spread over worker threads (node:worker_threads).  The
+ * runs of a campaign are independent but for one number (the PCT runs'
+ * estimate of a run's length, see campaign_worker.ts), so worker k of n
+ * runs the runs k, k+n, k+2n, ... and this thread adds their results up in
+ * the order of the run index, exactly as the sequential campaign does:
+ * same runs, same counts, same coverage, the same first finding (the one
+ * with the lowest run index), shrunk, reported and saved here.  Runs the
+ * workers did beyond the point where the campaign stops (a finding, the
+ * run count, the time limit, Ctrl-C) are not counted.
+ *
+ * Used for the random, PCT-mixed and random schedulers on the lock port
+ * and mm port of src/ (a planted copy lives in this thread only), when the
+ * compiled worker exists (dist/); otherwise the campaign runs here.
+ */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import {
+  CampaignBook,
+  programFor,
+  runRaceCampaignAsync,
+  seedOf,
+  type CampaignProgress,
+  type RaceCampaignOptions,
+  type RaceCampaignResult,
+  type StopRequest,
+} from './campaign';
+import type { WorkerRun, WorkerStart } from './campaign_worker';
+
+/** Slots of the array shared with the workers (campaign_worker.ts): where to stop, pause, and each run's step count + 1. */
+export const STOP_AT = 0;
+export const PAUSED = 1;
+export const RUN0 = 2;
+
+/** The largest campaign (in runs) spread over threads: its shared array holds one int per run. */
+const MAX_PARALLEL_RUNS = 1 << 22;
+
+/* The compiled worker: next to this file when running from dist/, else in dist/ (tests run the sources). */
+function workerFile(): string {
+  if (__filename.endsWith('.js')) return join(__dirname, 'campaign_worker.js');
+  return join(__dirname, '..', '..', 'dist', 'race', 'campaign_worker.js');
+}
+
+/** Can @o run over worker threads? */
+export function parallelCampaignPossible(o: RaceCampaignOptions): boolean {
+  return (
+    (o.scheduler === 'mix' || o.scheduler === 'random') &&
+    o.program === undefined &&
+    o.schedule === undefined &&
+    o.kernel === undefined &&
+    o.port === undefined &&
+    o.runs >= 1 &&
+    o.runs <= MAX_PARALLEL_RUNS &&
+    existsSync(workerFile())
+  );
+}
+
+/**
+ * Run campaign @o with o.threads worker threads when it can (see
+ * parallelCampaignPossible()), else in this thread; the result is the
+ * same either way (the elapsed time aside).
+ */
+export async function runRaceCampaignThreaded(o: RaceCampaignOptions, stop: StopRequest, progress?: (p: CampaignProgress) => void): Promise<RaceCampaignResult> {
+  const n = Math.min(o.threads ?? 1, o.runs);
+  if (n <= 1 || !parallelCampaignPossible(o)) return runRaceCampaignAsync(o, stop, progress);
+  return runParallel(o, n, stop, progress);
+}
+
+function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progress?: (p: CampaignProgress) => void): Promise<RaceCampaignResult> {
+  const book = new CampaignBook(o);
+  const shared = new SharedArrayBuffer(4 * (o.runs + RUN0));
+  const done = new Int32Array(shared);
+  done[STOP_AT] = o.runs;
+  const { kernel: _k, port: _p, ...plain } = o;
+  const pending = new Map<number, WorkerRun>();
+  const workers: Worker[] = [];
+  let next = 0;
+  let finished = false;
+
+  return new Promise<RaceCampaignResult>((resolve, reject) => {
+    /* Ctrl-C and the time limit are noticed even while no result comes in. */
+    const tick = setInterval(() => drain(), 100);
+    const stopWorkers = (): void => {
+      clearInterval(tick);
+      Atomics.store(done, STOP_AT, next);
+      Atomics.store(done, PAUSED, 0);
+      Atomics.notify(done, PAUSED);
+      for (const w of workers) void w.terminate();
+    };
+    const finish = (interrupted: boolean): void => {
+      if (finished) return;
+      finished = true;
+      stopWorkers();
+      resolve(book.result(interrupted));
+    };
+    const fail = (e: unknown): void => {
+      if (finished) return;
+      finished = true;
+      stopWorkers();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    /* Account every run that is in, in index order. */
+    const drain = (): void => {
+      try {
+        while (!finished) {
+          if (next >= o.runs) return finish(false);
+          if (stop.requested) return finish(true);
+          if (book.timeUp()) return finish(false);
+          const w = pending.get(next);
+          if (w === undefined) return;
+          pending.delete(next);
+          const i = next++;
+          book.account(w.result);
+          if (w.result.finding !== null) {
+            /* The workers wait while this thread shrinks (which has a time limit). */
+            Atomics.store(done, PAUSED, 1);
+            const stopHere = book.handle(w.result, programFor(o, i, seedOf(o, i)), i, `${w.strategy} (run ${i})`, null);
+            Atomics.store(done, PAUSED, 0);
+            Atomics.notify(done, PAUSED);
+            if (stopHere) return finish(false);
+          }
+          if (progress && (i & 63) === 0) progress(book.progress());
+        }
+      } catch (e) {
+        fail(e);
+      }
+    };
+    for (let k = 0; k < n; k++) {
+      const start: WorkerStart = { o: plain, worker: k, workers: n, shared };
+      const w = new Worker(workerFile(), { workerData: start });
+      w.on('message', (batch: WorkerRun[]) => {
+        for (const r of batch) pending.set(r.index, r);
+        drain();
+      });
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (!finished && code !== 0) fail(new Error(`race campaign worker ${k} exited with code ${code}`));
+      });
+      workers.push(w);
+    }
+  });
+}
