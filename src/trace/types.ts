@@ -9,6 +9,8 @@
 // - The rows of `expect.vmas` keep their hex columns as canonical lowercase
 //   strings, since the replayer compares them as strings.
 
+import { FAULT_POINTS, type fault_point } from '../vma_internal/fault_inject';
+
 /** The string that identifies this version of the format. */
 export const TRACE_FORMAT = 'vma-trace/1';
 
@@ -33,25 +35,13 @@ export type VmaId = number;
 /** Identity of one of the four pre-allocated anon_vma_name objects (modify_name). */
 export type NameId = 1 | 2 | 3 | 4;
 
-/** The fault injection points of the stub layer (TRACE_FORMAT.md, "Fault injection"). */
-export const INJECT_POINTS = [
-  'anon_vma_clone',
-  'vm_area_alloc',
-  'vm_area_dup',
-  'may_expand_vm',
-  'security_vm_enough_memory_mm',
-  'mmap_file',
-  'shmem_zero_setup',
-  'anon_vma_prepare',
-  'mlock_future_ok',
-  'mas_store_gfp',
-  'vma_iter_clear_gfp',
-  'signal_pending',
-  'mmap_write_lock_killable',
-] as const;
+/** Name of one fault injection point a trace can arm: every point of the stub layer but vma_iter_prealloc, which `fail_prealloc` drives. */
+export type InjectPointName = Exclude<fault_point, 'vma_iter_prealloc'>;
 
-/** Name of one fault injection point. */
-export type InjectPointName = (typeof INJECT_POINTS)[number];
+/** The fault injection points of the stub layer a trace arms with `inject` (TRACE_FORMAT.md, "Fault injection"). */
+export const INJECT_POINTS: readonly InjectPointName[] = FAULT_POINTS.filter(
+  (p): p is InjectPointName => p !== 'vma_iter_prealloc',
+);
 
 /** Names of the twenty-seven operations a step can perform. */
 export type TraceOpName =
