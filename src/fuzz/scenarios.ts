@@ -211,13 +211,20 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
 
-/** The steps of a scenario (those the model accepts as valid). */
-export function scenarioSteps(sc: MergeScenario): TraceStep[] {
+/**
+ * The steps of a scenario (those the model accepts as valid).  With @p run,
+ * each step is handed to it as soon as it is chosen, to be applied to the
+ * model given (the fuzzer runs it on the port and the model in lockstep:
+ * the model then runs each step once, not once here and once there);
+ * without, the steps are applied to the model here.
+ */
+export function scenarioSteps(sc: MergeScenario, run?: (step: TraceStep, model: VmaModel) => void): TraceStep[] {
   const model = new VmaModel();
   const steps: TraceStep[] = [];
   const push = (s: TraceStep): boolean => {
     if (model.validate(s) !== null) return false;
-    model.apply(s);
+    if (run) run(s, model);
+    else model.apply(s);
     steps.push(s);
     return true;
   };

@@ -72,6 +72,25 @@ export class ModelState implements LayoutView {
     m.defFlags = this.defFlags;
   }
 
+  /**
+   * Become @p t, a clone of this state that has just run one step (a
+   * validation trial): its segments, counters and switches, and what the
+   * step did.  The same as running that step here, without running it again.
+   */
+  protected adoptStep(t: ModelState): void {
+    this.stamp++;
+    this.segs = t.segs;
+    this.nextId = t.nextId;
+    this.faults.adoptStep(t.faults);
+    Object.assign(this.counters, t.counters);
+    this.defFlags = t.defFlags;
+    this.written = t.written;
+    this.freed = t.freed;
+    this.anonMarks = t.anonMarks;
+    this.warnings = t.warnings;
+    this.paths = t.paths;
+  }
+
   /** Forget what the previous step did. */
   beginStep(): void {
     this.stamp++;
