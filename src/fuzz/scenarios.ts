@@ -206,7 +206,19 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
         { arbitrary: fc.record({ pick: fc.nat({ max: 7 }), after: fc.nat({ max: 3 }) }), weight: 1 },
       ),
     })
-    .map(({ base, perturb, inject, ...rest }) => ({ ...rest, inject: rest.failPrealloc ? null : inject, vmas: specs(base, perturb) }));
+    /* Field by field (a rest pattern over record()'s objects, some without a prototype, was a hot spot). */
+    .map(
+      (r): MergeScenario => ({
+        present: r.present,
+        gaps: r.gaps,
+        op: r.op,
+        x: r.x,
+        y: r.y,
+        failPrealloc: r.failPrealloc,
+        inject: r.failPrealloc ? null : r.inject,
+        vmas: specs(r.base, r.perturb),
+      }),
+    );
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
