@@ -50,7 +50,6 @@ export class VmaModel extends ModelState {
   /* The last valid step validate() tried on a clone, the clone and its expectation (see applyChecked()). */
   private kept: { step: TraceStep; stamp: number; model: VmaModel; expect: TraceExpect } | null = null;
 
-
   /** A deep copy (for trying a step without committing to it). */
   clone(): VmaModel {
     const m = new VmaModel();
