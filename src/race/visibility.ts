@@ -44,22 +44,34 @@ export interface VisibilityHost {
   chooseLoad(n: number): number;
 }
 
+/*
+ * A store in a location's history.  The records of a location are reused
+ * (a ring of KEEP, overwritten in place when the oldest drops out, and kept
+ * from run to run), so a store allocates nothing but its message clock.
+ */
 interface Store {
-  readonly v: unknown;
+  v: unknown;
   /** The storing actor, or -1 for a store made before the run (setup). */
-  readonly actor: number;
+  actor: number;
   /** The actor's own clock at the store. */
-  readonly clock: number;
-  /** The clock a reader with acquire ordering takes in, or null. */
-  readonly msg: Clock | null;
+  clock: number;
+  /** The clock a reader with acquire ordering takes in, or null (never changed once stored). */
+  msg: Clock | null;
   /** Position in the location's modification order. */
-  readonly mo: number;
+  mo: number;
 }
 
+/*
+ * The state of one location in one run: its latest stores (at most KEEP, in
+ * modification order: the oldest at ring[start], the latest at
+ * ring[(start + len - 1) % KEEP]), and per actor the newest store (mo) it
+ * read or wrote.
+ */
 interface Loc {
   epoch: number;
-  hist: Store[];
-  /** Per actor: the newest store (mo) it read or wrote. */
+  readonly ring: Store[];
+  start: number;
+  len: number;
   seen: Clock;
 }
 
@@ -82,8 +94,9 @@ function newClock(n: number): Clock {
   return c;
 }
 
-/** How many stores of one location stay visible. */
+/** How many stores of one location stay visible (a power of two: the ring's index is masked). */
 const KEEP = 8;
+const RING = KEEP - 1;
 
 function join(into: Clock, from: Clock | null): void {
   if (from === null) return;
@@ -113,20 +126,46 @@ export class Visibility {
     actors: number,
   ) {
     this.n = actors;
-    this.vc = Array.from({ length: actors }, () => newClock(actors));
-    this.pendingAcq = Array.from({ length: actors }, () => newClock(actors));
-    this.relFence = new Array<Clock | null>(actors).fill(null);
+    this.vc = [];
+    this.pendingAcq = [];
+    this.relFence = [];
+    for (let i = 0; i < actors; i++) {
+      this.vc.push(newClock(actors));
+      this.pendingAcq.push(newClock(actors));
+      this.relFence.push(null);
+    }
     this.global = newClock(actors);
   }
 
   private loc(c: AnyCell): Loc {
     let l = c.mm as Loc | null;
     if (l === null || l.epoch !== this.epoch) {
-      /* First use in this run: the current value is the initial store. */
-      l = { epoch: this.epoch, hist: [{ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 }], seen: newClock(this.n) };
-      c.mm = l;
+      /* First use in this run: the current value is the initial store (the records of an earlier run are reused). */
+      if (l === null) {
+        l = { epoch: this.epoch, ring: [], start: 0, len: 1, seen: newClock(this.n) };
+        l.ring.push({ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 });
+        c.mm = l;
+      } else {
+        l.epoch = this.epoch;
+        l.start = 0;
+        l.len = 1;
+        const s = l.ring[0];
+        s.v = c.v;
+        s.actor = -1;
+        s.clock = 0;
+        s.msg = null;
+        s.mo = 0;
+        const seen = l.seen;
+        if (seen.length !== this.n) l.seen = newClock(this.n);
+        else for (let i = 0; i < seen.length; i++) seen[i] = 0;
+      }
     }
     return l;
+  }
+
+  /* The @i-th oldest store still kept of @l (0 <= i < l.len). */
+  private at(l: Loc, i: number): Store {
+    return l.ring[(l.start + i) & RING];
   }
 
   private hb(s: Store, a: number): boolean {
@@ -135,13 +174,26 @@ export class Visibility {
 
   /* Append a store by actor @a (or setup) with message @msg. */
   private append(c: AnyCell, l: Loc, v: unknown, a: number, msg: Clock | null): void {
-    const last = l.hist[l.hist.length - 1];
+    const mo = this.at(l, l.len - 1).mo + 1;
     let clock = 0;
     if (a >= 0) clock = ++this.vc[a][a];
-    const s: Store = { v, actor: a, clock, msg, mo: last.mo + 1 };
-    l.hist.push(s);
-    if (l.hist.length > KEEP) l.hist.shift();
-    if (a >= 0) l.seen[a] = s.mo;
+    let slot: number;
+    if (l.len < KEEP) slot = (l.start + l.len++) & RING;
+    else {
+      /* The oldest store drops out; its record takes the new one. */
+      slot = l.start;
+      l.start = (l.start + 1) & RING;
+    }
+    const s = l.ring[slot];
+    if (s === undefined) l.ring[slot] = { v, actor: a, clock, msg, mo };
+    else {
+      s.v = v;
+      s.actor = a;
+      s.clock = clock;
+      s.msg = msg;
+      s.mo = mo;
+    }
+    if (a >= 0) l.seen[a] = mo;
     c.v = v;
   }
 
@@ -150,21 +202,25 @@ export class Visibility {
     const a = this.host.running();
     if (a < 0) return c.v;
     const l = this.loc(c);
-    const h = l.hist;
-    let k = h.length - 1;
+    let k = l.len - 1;
     if (!latest && !c.sc) {
       /* The oldest visible store: not older than one that happens before, nor than one already seen. */
-      let lo = h.length - 1;
-      while (lo > 0 && !this.hb(h[lo], a) && h[lo].mo > l.seen[a]) lo--;
-      const n = h.length - lo;
+      let lo = l.len - 1;
+      for (;;) {
+        if (lo <= 0) break;
+        const h = this.at(l, lo);
+        if (this.hb(h, a) || h.mo <= l.seen[a]) break;
+        lo--;
+      }
+      const n = l.len - lo;
       if (n > 1) {
         this.choices++;
         const back = this.host.chooseLoad(n);
         if (back > 0) this.stale++;
-        k = h.length - 1 - back;
+        k = l.len - 1 - back;
       }
     }
-    const s = h[k];
+    const s = this.at(l, k);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
     if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
     else join(this.pendingAcq[a], s.msg);
@@ -195,8 +251,9 @@ export class Visibility {
     const a = this.host.running();
     const cc = c as AnyCell;
     const l = this.loc(cc);
-    const s = l.hist[l.hist.length - 1];
+    const s = this.at(l, l.len - 1);
     const old = s.v as number;
+    const smsg = s.msg;
     const writes = op === RMW_ADD || old === x;
     const nv = op === RMW_ADD ? (old + x) | 0 : y;
     if (a < 0) {
@@ -205,16 +262,16 @@ export class Visibility {
     }
     if (ord === ORD_MB) this.fence(FENCE_MB);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
-    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
-    else join(this.pendingAcq[a], s.msg);
+    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], smsg);
+    else join(this.pendingAcq[a], smsg);
     if (writes) {
       let msg: Clock | null = null;
       if (ord === ORD_RELEASE || ord === ORD_MB) msg = this.vc[a].slice();
       else if (this.relFence[a] !== null) msg = (this.relFence[a] as Clock).slice();
       /* The release sequence continues through an RMW. */
-      if (s.msg !== null) {
-        if (msg === null) msg = s.msg.slice();
-        else join(msg, s.msg);
+      if (smsg !== null) {
+        if (msg === null) msg = smsg.slice();
+        else join(msg, smsg);
       }
       this.append(cc, l, nv, a, msg);
       if (msg !== null && (ord === ORD_RELEASE || ord === ORD_MB)) msg[a] = this.vc[a][a];
