@@ -99,7 +99,7 @@ function* writerThread(ex: Explorer, a: Actor, world: WriterWorld, ops: readonly
       yield S.at(S.syscall, mm);
       const r = resolveOp(op, world);
       if (r === null) continue;
-      ex.opStart(a, r);
+      ex.opStart(a, r.text, r.failNth);
       r.run(ex.port);
       ex.opEnd(a);
       continue;
@@ -108,7 +108,7 @@ function* writerThread(ex: Explorer, a: Actor, world: WriterWorld, ops: readonly
     yield S.at(S.op, mm);
     const r = resolveOp(op, world);
     if (r !== null) {
-      ex.opStart(a, r);
+      ex.opStart(a, r.text, r.failNth);
       r.run(ex.port);
       ex.opEnd(a);
     }

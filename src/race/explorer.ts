@@ -33,7 +33,7 @@ import { vma_registry } from '../vma_internal/registry';
 import type { VmaSnap } from '../fuzz/invariants';
 import type * as lock_module from '../lock';
 import type { Gen, lock_mm_struct, slab_vm_area_struct, Step, task_struct } from '../lock';
-import type { RacePort, ResolvedOp } from './ops';
+import type { RacePort } from './ops';
 import type { Scenario } from './scenario';
 import type { Strategy } from './strategy';
 import { startActors } from './actors';
@@ -179,18 +179,13 @@ export class Actor {
   held: Held | null = null;
   /** A reader whose decrement left a writer alone: the mm it must wake. */
   expectWake: object | null = null;
-  /** The writer's operation in progress. */
-  running: ResolvedOp | null = null;
+  /** The writer's operation in progress (for reports). */
+  op: string | null = null;
   /** Fault injection of this writer's operation, while another actor runs. */
   failArmed = 0;
   /** The last VMA this actor's steps touched. */
   lastVma: slab_vm_area_struct | null = null;
   openRow: TraceRow | null = null;
-
-  /** The writer's operation in progress, as text (for reports). */
-  get op(): string | null {
-    return this.running === null ? null : this.running.text;
-  }
 
   constructor(
     readonly index: number,
@@ -651,10 +646,10 @@ export class Explorer {
   }
 
   /** A writer starts an operation with its @n-th preallocation failing (0: none). */
-  opStart(a: Actor, r: ResolvedOp): void {
-    const failNth = r.failNth;
-    a.running = r;
-    bump(this.coverage.ops, failNth ? r.name + '!' : r.name);
+  opStart(a: Actor, text: string, failNth: number): void {
+    a.op = text;
+    const sp = text.indexOf(' ');
+    bump(this.coverage.ops, (sp < 0 ? text : text.slice(0, sp)) + (failNth ? '!' : ''));
     if (failNth > 0) {
       this.faultOwner = a;
       a.failArmed = failNth;
@@ -663,7 +658,7 @@ export class Explorer {
   }
 
   opEnd(a: Actor): void {
-    a.running = null;
+    a.op = null;
     if (this.faultOwner === a) {
       this.faultOwner = null;
       a.failArmed = 0;

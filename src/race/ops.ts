@@ -84,9 +84,6 @@ export function makeFiles(): file[] {
 
 /** An operation resolved against the layout: run it, describe it. */
 export interface ResolvedOp {
-  /** The operation's name (its first word in text). */
-  readonly name: string;
-  /** What it does, resolved (formatted when asked: only reports and messages need it). */
   readonly text: string;
   /** Does the call take the mmap lock itself (a system call entry)? */
   readonly locksItself: boolean;
@@ -140,10 +137,7 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const f = op.d % 4 === 3 ? w.files[op.d % w.files.length] : null;
       const pgoff = op.d % 3 === 1 ? addr / P + 0x40 : addr / P;
       return {
-        name: 'mmap',
-        get text(): string {
-          return `mmap [${hex(addr)}, ${hex(addr + len)}) ${flagName(flags)}${f ? ' file' : ''}`;
-        },
+        text: `mmap [${hex(addr)}, ${hex(addr + len)}) ${flagName(flags)}${f ? ' file' : ''}`,
         locksItself: false,
         failNth: 0,
         run: (port) => port.mmap_region(f, addr, len, flags, pgoff, null),
@@ -157,10 +151,7 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const unlock = op.b % 4 >= 2;
       const failNth = op.kind === 'munmap!' ? 1 + (op.a % 3) : 0;
       return {
-        name: 'munmap',
-        get text(): string {
-          return `munmap [${hex(start)}, ${hex(start + len)})${unlock ? ' (downgrade)' : ''}${failNth ? ` (preallocation ${failNth} fails)` : ''}`;
-        },
+        text: `munmap [${hex(start)}, ${hex(start + len)})${unlock ? ' (downgrade)' : ''}${failNth ? ` (preallocation ${failNth} fails)` : ''}`,
         locksItself: true,
         failNth,
         run: (port) => port.__vm_munmap(start, len, unlock),
@@ -177,10 +168,7 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const end = v.vm_start + e * P;
       const flags = RACE_FLAGS[op.d % RACE_FLAGS.length];
       return {
-        name: 'mprotect',
-        get text(): string {
-          return `mprotect [${hex(start)}, ${hex(end)}) ${flagName(flags)}`;
-        },
+        text: `mprotect [${hex(start)}, ${hex(end)}) ${flagName(flags)}`,
         locksItself: false,
         failNth: 0,
         run: (port) => {
@@ -205,13 +193,8 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const n = (v.vm_end - v.vm_start) / P;
       const addr = v.vm_start + (1 + (op.b % (n - 1))) * P;
       const below = op.c % 2;
-      /* Read now, as the text would have been formatted now (the load is an access the watch sees). */
-      const vstart = v.vm_start;
       return {
-        name: 'split',
-        get text(): string {
-          return `split ${hex(vstart)} at ${hex(addr)}${below ? ' (new below)' : ''}`;
-        },
+        text: `split ${hex(v.vm_start)} at ${hex(addr)}${below ? ' (new below)' : ''}`,
         locksItself: false,
         failNth: 0,
         run: (port) => {
@@ -226,13 +209,8 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const gap = gapFrom(mm, (v.vm_end - RACE_BASE) / P);
       if (!gap || gap[0] !== v.vm_end) return null;
       const delta = (1 + (op.b % ((gap[1] - gap[0]) / P))) * P;
-      /* Read now, as the text would have been formatted now (the load is an access the watch sees). */
-      const vstart = v.vm_start;
       return {
-        name: 'extend',
-        get text(): string {
-          return `extend ${hex(vstart)} by ${hex(delta)}`;
-        },
+        text: `extend ${hex(v.vm_start)} by ${hex(delta)}`,
         locksItself: false,
         failNth: 0,
         run: (port) => {
@@ -254,13 +232,8 @@ export function resolveOp(op: OpIntent, w: WriterWorld): ResolvedOp | null {
       const len = Math.min((v.vm_end - v.vm_start) / P, (gap[1] - gap[0]) / P, 1 + (op.c % 3)) * P;
       const addr = op.d % 2 ? gap[1] - len : gap[0];
       const pgoff = v.vm_pgoff;
-      /* Read now, as the text would have been formatted now (the load is an access the watch sees). */
-      const vstart = v.vm_start;
       return {
-        name: 'copy',
-        get text(): string {
-          return `copy ${hex(vstart)} to [${hex(addr)}, ${hex(addr + len)})`;
-        },
+        text: `copy ${hex(v.vm_start)} to [${hex(addr)}, ${hex(addr + len)})`,
         locksItself: false,
         failNth: 0,
         run: (port) => {
