@@ -46,8 +46,9 @@ export interface VisibilityHost {
 
 /*
  * A store in a location's history.  The records of a location are reused
- * (a ring of KEEP, overwritten in place when the oldest drops out, and kept
- * from run to run), so a store allocates nothing but its message clock.
+ * (a ring of KEEP, overwritten in place when the oldest drops out, and
+ * pooled from run to run), so a store allocates nothing but its message
+ * clock.
  */
 interface Store {
   v: unknown;
@@ -68,7 +69,9 @@ interface Store {
  * read or wrote.
  */
 interface Loc {
+  /** The run (Visibility.epoch) and the cell this state is for: anything else means it is not (or no longer) theirs. */
   epoch: number;
+  cell: AnyCell | null;
   readonly ring: Store[];
   start: number;
   len: number;
@@ -109,6 +112,9 @@ const RMW_ADD = 1;
 
 let epochs = 0;
 
+/* Location records of finished runs (Visibility.release()), reused by the next. */
+const locPool: Loc[] = [];
+
 /** The LKMM visibility model of one run: store histories, clocks, fences. */
 export class Visibility {
   private readonly n: number;
@@ -117,6 +123,8 @@ export class Visibility {
   private readonly relFence: (Clock | null)[];
   private readonly global: Clock;
   private readonly epoch = ++epochs;
+  /* The location records this run took (given back by release()). */
+  private readonly locs: Loc[] = [];
   /** Loads with more than one visible store, and stale values returned (statistics). */
   choices = 0;
   stale = 0;
@@ -138,29 +146,54 @@ export class Visibility {
   }
 
   private loc(c: AnyCell): Loc {
-    let l = c.mm as Loc | null;
-    if (l === null || l.epoch !== this.epoch) {
-      /* First use in this run: the current value is the initial store (the records of an earlier run are reused). */
-      if (l === null) {
-        l = { epoch: this.epoch, ring: [], start: 0, len: 1, seen: newClock(this.n) };
-        l.ring.push({ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 });
-        c.mm = l;
-      } else {
-        l.epoch = this.epoch;
-        l.start = 0;
-        l.len = 1;
-        const s = l.ring[0];
-        s.v = c.v;
-        s.actor = -1;
-        s.clock = 0;
-        s.msg = null;
-        s.mo = 0;
-        const seen = l.seen;
-        if (seen.length !== this.n) l.seen = newClock(this.n);
-        else for (let i = 0; i < seen.length; i++) seen[i] = 0;
-      }
+    const l = c.mm as Loc | null;
+    if (l !== null && l.epoch === this.epoch && l.cell === c) return l;
+    return this.fresh(c);
+  }
+
+  /* First use of @c in this run: its current value is the initial store. */
+  private fresh(c: AnyCell): Loc {
+    let l = locPool.pop();
+    if (l === undefined) {
+      l = { epoch: this.epoch, cell: c, ring: [], start: 0, len: 1, seen: newClock(this.n) };
+      l.ring.push({ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 });
+    } else {
+      l.epoch = this.epoch;
+      l.cell = c;
+      l.start = 0;
+      l.len = 1;
+      const s = l.ring[0];
+      s.v = c.v;
+      s.actor = -1;
+      s.clock = 0;
+      s.msg = null;
+      s.mo = 0;
+      const seen = l.seen;
+      if (seen.length !== this.n) l.seen = newClock(this.n);
+      else for (let i = 0; i < seen.length; i++) seen[i] = 0;
     }
+    c.mm = l;
+    this.locs.push(l);
     return l;
+  }
+
+  /**
+   * The run is over: the locations' records go back to the pool for the
+   * next run (a cell that still points at one no longer matches it).
+   */
+  release(): void {
+    const locs = this.locs;
+    for (let i = 0; i < locs.length; i++) {
+      const l = locs[i];
+      l.epoch = 0;
+      l.cell = null;
+      for (let k = 0; k < l.ring.length; k++) {
+        l.ring[k].v = null;
+        l.ring[k].msg = null;
+      }
+      locPool.push(l);
+    }
+    locs.length = 0;
   }
 
   /* The @i-th oldest store still kept of @l (0 <= i < l.len). */
@@ -197,9 +230,8 @@ export class Visibility {
     c.v = v;
   }
 
-  /** A load with ordering @ord; @latest: this load reads the latest store (no choice). */
-  load(c: AnyCell, ord: number, latest: boolean): unknown {
-    const a = this.host.running();
+  /** A load with ordering @ord by actor @a (default: the host's running one); @latest: this load reads the latest store (no choice). */
+  load(c: AnyCell, ord: number, latest: boolean, a: number = this.host.running()): unknown {
     if (a < 0) return c.v;
     const l = this.loc(c);
     let k = l.len - 1;
@@ -227,15 +259,14 @@ export class Visibility {
     return s.v;
   }
 
-  /** A store with ordering @ord. */
-  store(c: AnyCell, v: unknown, ord: number): void {
-    const a = this.host.running();
+  /** A store with ordering @ord by actor @a (default: the host's running one). */
+  store(c: AnyCell, v: unknown, ord: number, a: number = this.host.running()): void {
     const l = this.loc(c);
     if (a < 0) {
       this.append(c, l, v, -1, null);
       return;
     }
-    if (ord === ORD_MB) this.fence(FENCE_MB);
+    if (ord === ORD_MB) this.fence(FENCE_MB, a);
     const release = ord === ORD_RELEASE || ord === ORD_MB;
     const msg = release ? this.vc[a].slice() : this.relFence[a];
     this.append(c, l, v, a, msg);
@@ -247,8 +278,7 @@ export class Visibility {
    * A read-modify-write: reads the latest store; RMW_ADD stores old + @x,
    * RMW_CMPXCHG stores @y if old is @x (else stores nothing).
    */
-  private rmw(c: Cell<number>, ord: number, op: number, x: number, y: number): number {
-    const a = this.host.running();
+  private rmw(c: Cell<number>, ord: number, op: number, x: number, y: number, a: number): number {
     const cc = c as AnyCell;
     const l = this.loc(cc);
     const s = this.at(l, l.len - 1);
@@ -260,36 +290,46 @@ export class Visibility {
       if (writes) this.append(cc, l, nv, -1, null);
       return old;
     }
-    if (ord === ORD_MB) this.fence(FENCE_MB);
+    if (ord === ORD_MB) this.fence(FENCE_MB, a);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
     if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], smsg);
     else join(this.pendingAcq[a], smsg);
     if (writes) {
-      let msg: Clock | null = null;
-      if (ord === ORD_RELEASE || ord === ORD_MB) msg = this.vc[a].slice();
-      else if (this.relFence[a] !== null) msg = (this.relFence[a] as Clock).slice();
-      /* The release sequence continues through an RMW. */
-      if (smsg !== null) {
-        if (msg === null) msg = smsg.slice();
-        else join(msg, smsg);
+      /*
+       * The release sequence continues through an RMW.  A message clock is
+       * never changed once stored, so one that is passed on unchanged is
+       * shared, not copied.
+       */
+      let msg: Clock | null;
+      const rf = this.relFence[a];
+      if (ord === ORD_RELEASE || ord === ORD_MB) {
+        msg = this.vc[a].slice();
+        join(msg, smsg);
+      } else if (rf === null) msg = smsg;
+      else if (smsg === null) msg = rf;
+      else {
+        msg = rf.slice();
+        join(msg, smsg);
       }
       this.append(cc, l, nv, a, msg);
       if (msg !== null && (ord === ORD_RELEASE || ord === ORD_MB)) msg[a] = this.vc[a][a];
-      if (ord === ORD_MB) this.fence(FENCE_MB);
+      if (ord === ORD_MB) this.fence(FENCE_MB, a);
     }
     return old;
   }
 
-  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
-    return this.rmw(c, ord, RMW_CMPXCHG, expected, neu);
+  /** compare-and-exchange by actor @a (default: the host's running one). */
+  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number, a: number = this.host.running()): number {
+    return this.rmw(c, ord, RMW_CMPXCHG, expected, neu, a);
   }
 
-  fetch_add(c: Cell<number>, delta: number, ord: number): number {
-    return this.rmw(c, ord, RMW_ADD, delta, 0);
+  /** fetch-and-add by actor @a (default: the host's running one). */
+  fetch_add(c: Cell<number>, delta: number, ord: number, a: number = this.host.running()): number {
+    return this.rmw(c, ord, RMW_ADD, delta, 0, a);
   }
 
-  fence(kind: number): void {
-    const a = this.host.running();
+  /** A fence of actor @a (default: the host's running one). */
+  fence(kind: number, a: number = this.host.running()): void {
     if (a < 0) return;
     const vc = this.vc[a];
     if (kind === FENCE_RMB || kind === FENCE_MB) {

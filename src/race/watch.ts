@@ -111,6 +111,12 @@ export class LockWatch implements MemoryHooks {
     this.kid = kernelId(ex.K);
   }
 
+  /* The running actor's index, or -1 outside any actor (setup). */
+  private running(): number {
+    const a = this.ex.cur;
+    return a === null ? -1 : a.index;
+  }
+
   /* The T_ bits of @c (see above). */
   private tag(c: AnyCell): number {
     const t = c.tag;
@@ -190,7 +196,7 @@ export class LockWatch implements MemoryHooks {
     if ((t & T_MM) !== 0) this.checkMm(c, 'reads');
     if (this.vis === null) return c.v;
     /* A writer's plain loads of what it alone writes read the latest value. */
-    return this.vis.load(c, ord, !reader && ord === ORD_PLAIN);
+    return this.vis.load(c, ord, !reader && ord === ORD_PLAIN, a.index);
   }
 
   /* Reader-side checks of a load of @c (tagged @t). */
@@ -229,7 +235,7 @@ export class LockWatch implements MemoryHooks {
   store(c: AnyCell, v: unknown, ord: number): void {
     this.storeChecks(c, v);
     if (this.vis === null) c.v = v;
-    else this.vis.store(c, v, ord);
+    else this.vis.store(c, v, ord, this.running());
   }
 
   /* Checks and bookkeeping of a store. */
@@ -265,7 +271,7 @@ export class LockWatch implements MemoryHooks {
     const t = this.tag(c as AnyCell);
     if (this.ex.cur !== null && (t & T_MM) !== 0) this.checkMm(c as AnyCell, 'updates');
     if (old === expected) this.rmwChange(c, t, old, neu);
-    if (this.vis !== null) return this.vis.cmpxchg(c, expected, neu, ord);
+    if (this.vis !== null) return this.vis.cmpxchg(c, expected, neu, ord, this.running());
     if (old === expected) c.v = neu;
     return old;
   }
@@ -275,7 +281,7 @@ export class LockWatch implements MemoryHooks {
     const t = this.tag(c as AnyCell);
     if (this.ex.cur !== null && (t & T_MM) !== 0) this.checkMm(c as AnyCell, 'updates');
     this.rmwChange(c, t, old, (old + delta) | 0);
-    if (this.vis !== null) return this.vis.fetch_add(c, delta, ord);
+    if (this.vis !== null) return this.vis.fetch_add(c, delta, ord, this.running());
     c.v = (old + delta) | 0;
     return old;
   }
@@ -297,7 +303,7 @@ export class LockWatch implements MemoryHooks {
   }
 
   fence(kind: number): void {
-    if (this.vis !== null) this.vis.fence(kind);
+    if (this.vis !== null) this.vis.fence(kind, this.running());
   }
 
   /* The readers holding a count on @v. */
