@@ -66,15 +66,11 @@ interface StepSource {
 function replaySteps(name: string, source: string, steps: StepSource): TraceResult {
   const world = new TraceWorld();
   world.timing = true;
-  /* Time in check() and execute() (a local, not captured: no number boxed per step); the port's share is world.opMs. */
+  /* Time in check() and execute(); the port's share of it is world.opMs, the rest is the validator's. */
   let stepped = 0;
   let i = 0;
-  let status: TraceStatus = 'pass';
-  let stepsRun = steps.length;
-  let at: number | null = null;
-  let op: string | null = null;
-  let mismatch: FieldMismatch | null = null;
-  let message: string | null = null;
+  const base = { name, source };
+  const times = (): { elapsedNs: bigint; validateNs: bigint } => ({ elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) });
   try {
     for (; i < steps.length; i++) {
       const step = steps[i];
@@ -84,40 +80,32 @@ function replaySteps(name: string, source: string, steps: StepSource): TraceResu
       const out = world.execute(step);
       stepped += performance.now() - t0;
       if (maple_check_count() !== 0) {
-        status = 'maple-check';
-        message = maple_check_summary();
-      } else if (step.expect) {
-        mismatch = compareExpect(step.expect, world.observe(step, out));
-        if (mismatch) status = 'mismatch';
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...times() };
       }
-      if (status !== 'pass') {
-        stepsRun = i + 1;
-        at = i;
-        op = step.op;
-        break;
+      if (step.expect) {
+        const actual = world.observe(step, out);
+        const mismatch = compareExpect(step.expect, actual);
+        if (mismatch) {
+          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...times() };
+        }
       }
     }
   } catch (err) {
-    at = i;
-    op = steps[i]?.op ?? null;
+    const op = steps[i]?.op ?? null;
     if (err instanceof TraceInputError) {
-      status = 'bad-input';
-      stepsRun = i;
-      message = err.message;
-    } else {
-      status = 'crash';
-      stepsRun = i + 1;
-      message =
-        err instanceof KernelBug
-          ? err.message
-          : err instanceof LayoutDriftError
-            ? `the port left the address space inconsistent: ${err.message}`
-            : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...times() };
     }
+    const message =
+      err instanceof KernelBug
+        ? err.message
+        : err instanceof LayoutDriftError
+          ? `the port left the address space inconsistent: ${err.message}`
+          : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...times() };
   } finally {
     world.dispose();
   }
-  return { name, source, status, stepsRun, step: at, op, mismatch, message, elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) };
+  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...times() };
 }
 
 /** A result for input that could not be read or parsed (bad input, exit status 2). */

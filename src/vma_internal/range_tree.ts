@@ -225,16 +225,8 @@ function replaceEntries<E>(ents: E[], p: number, removed: number, added: number,
 const pathNodes: Inner<unknown>[] = [];
 const pathSlots: number[] = [];
 
-/*
- * The root of every empty tree: one shared leaf that is never written.
- * store() gives a tree a leaf of its own before its first entry, so that
- * making and clearing trees, as every mmap and munmap does for its
- * detached VMAs, allocates no node.
- */
-const EMPTY_ROOT: Leaf<unknown> = new Leaf<unknown>([]);
-
 export class RangeTree<T> {
-  private root: TreeNode<T> = EMPTY_ROOT as Leaf<T>;
+  private root: TreeNode<T> = new Leaf<T>([]);
   private count = 0;
   /*
    * The leaf the last locate() ended in; null after any change to the tree.
@@ -254,7 +246,9 @@ export class RangeTree<T> {
   /** Drops every entry. */
   clear(): void {
     this.finger = null;
-    this.root = EMPTY_ROOT as Leaf<T>;
+    /* An empty root leaf has no neighbours: keep it. */
+    if (this.count === 0 && this.root.isLeaf) return;
+    this.root = new Leaf<T>([]);
     this.count = 0;
   }
 
@@ -525,11 +519,6 @@ export class RangeTree<T> {
       throw new RangeError(`RangeTree.store: index ${index} is greater than last ${last}`);
     }
     this.finger = null;
-    /* The shared empty root is never written: a store of an entry needs a leaf of its own. */
-    if (this.root === EMPTY_ROOT) {
-      if (value === null) return;
-      this.root = new Leaf<T>([]);
-    }
     this.storeRange(index, last, value);
   }
 
@@ -664,7 +653,6 @@ export class RangeTree<T> {
     // them) or none at all; shorten the tree accordingly.
     let r: TreeNode<T> = root;
     while (!r.isLeaf && r.children.length <= 1) {
-      /* A leaf of its own, not the shared empty root: storeAcrossLeaves() stores into it next. */
       r = r.children.length === 0 ? new Leaf<T>([]) : r.children[0];
     }
     this.root = r;
@@ -897,9 +885,6 @@ export class RangeTree<T> {
    * agreement of keys/lasts/gaps with the subtrees, leaf links and size.
    */
   check(): void {
-    if (EMPTY_ROOT.entries.length !== 0 || EMPTY_ROOT.prev !== null || EMPTY_ROOT.next !== null) {
-      throw new Error('RangeTree.check: the shared empty root was written');
-    }
     const leaves: Leaf<T>[] = [];
     const depthBox = { leafDepth: -1 };
     const facts = this.checkNode(this.root, 0, true, leaves, depthBox);

@@ -352,30 +352,6 @@ describe('RangeTree basics', () => {
     t.check();
   });
 
-  test('empty trees share nothing they write: stores into one, cleared or new, leave the others empty', () => {
-    const a = new RangeTree<string>();
-    const b = new RangeTree<string>();
-    a.store(5, 9, 'a');
-    b.store(0, RANGE_MAX, null);
-    expect(dump(b)).toEqual([]);
-    a.clear();
-    const c = new RangeTree<string>();
-    c.store(1, 2, 'c');
-    a.store(3, 4, 'a2');
-    expect(dump(a)).toEqual([{ index: 3, last: 4, value: 'a2' }]);
-    expect(dump(b)).toEqual([]);
-    expect(dump(c)).toEqual([{ index: 1, last: 2, value: 'c' }]);
-    expect(new RangeTree<string>().size).toBe(0);
-    for (const t of [a, b, c]) t.check();
-    /* A multi-leaf store that first empties the whole tree stores into a leaf of its own. */
-    const d = new RangeTree<string>();
-    for (let i = 0; i < 1000; i++) d.store(i * 2, i * 2, 'v');
-    d.store(0, 5000, 'all');
-    expect(dump(d)).toEqual([{ index: 0, last: 5000, value: 'all' }]);
-    expect(dump(new RangeTree<string>())).toEqual([]);
-    d.check();
-  });
-
   test('check() reports a corrupted size counter', () => {
     const t = new RangeTree<string>();
     t.store(1, 2, 'a');
