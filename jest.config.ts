@@ -14,12 +14,22 @@ const config: Config = {
    * runs the whole suite in one process.
    */
   maxWorkers: '100%',
+  /*
+   * A guard against hangs, not a speed check (speed lives in the bench):
+   * Jest's 5 s default failed tests that spawn the command or run a small
+   * campaign when the machine was loaded (load 9 on 2 cores).
+   */
+  testTimeout: 60_000,
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   /* The examples import the package by name, as a project depending on it does. */
   moduleNameMapper: { '^vma-harness$': '<rootDir>/src/index.ts' },
+  /*
+   * ts-jest, except that src/ comes from dist/ as tsc built it when dist/ is
+   * up to date (npm test builds it first): tests/support/transform.js.
+   */
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+    '^.+\\.ts$': ['<rootDir>/tests/support/transform.js', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
 };
 

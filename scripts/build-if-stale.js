@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `npm test` needs dist/ as `npm run build` leaves it (the package and
-// process tests run it).  tsc's own incremental check still reads every
-// source and takes seconds when nothing changed, so: build (prune + tsc)
-// only when a source or a build setting is newer than the last build,
-// then mark the build as done now.
+// The package and process tests need dist/ as `npm run build` leaves it.
+// `npm test` builds it first (tsc -b); a bare `jest` calls this through
+// tests/util/build.ts.  Even tsc -b's up-to-date check reads its build
+// info, so: build (prune + tsc -b) only when a source or a build setting
+// is newer than the last build, then mark the build as done now.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { closeSync, openSync, readdirSync, statSync, utimesSync } = require('node:fs');
@@ -43,7 +43,7 @@ function stale() {
 if (require.main === module) {
   if (process.argv.includes('--force') || stale()) {
     execFileSync(process.execPath, [join(__dirname, 'prune-dist.js')], { cwd: root, stdio: 'inherit' });
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(root, 'tsconfig.build.json')], {
       cwd: root,
       stdio: 'inherit',
     });

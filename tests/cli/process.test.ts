@@ -7,7 +7,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, cleanEnv, ensureBuilt, repo } from '../util/build';
@@ -22,6 +22,20 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+/*
+ * Whether process @p pid has opened its standard input for reading: Node
+ * makes the descriptor non-blocking then (Linux: O_NONBLOCK in the flags of
+ * /proc/<pid>/fdinfo/0; elsewhere never true, and the caller's bound applies).
+ */
+function readsStdin(pid: number): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/0`, 'utf8'));
+    return flags !== null && (parseInt(flags[1], 8) & 0o4000) !== 0;
+  } catch {
+    return false;
+  }
+}
 
 interface Ended {
   code: number | null;
@@ -95,9 +109,22 @@ test('SIGINT while waiting on standard input ("-"): interrupted, exit 130', asyn
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    /* stdin stays open and empty: the command waits on it until the signal. */
-    setTimeout(() => child.kill('SIGINT'), 1000);
-    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+    /*
+     * stdin stays open and empty: the command waits on it until the signal,
+     * sent once it reads standard input (a fixed delay lost the race on a
+     * loaded machine, where starting the command can take over a second).
+     */
+    const start = Date.now();
+    const poll = setInterval(() => {
+      if (readsStdin(child.pid as number) || Date.now() - start > 10_000) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, out, err });
+    });
   });
   expect(r.code).toBe(130);
   expect(r.out).toBe('interrupted: 0 of 1 traces replayed\n0 passed, 0 failed\n');
