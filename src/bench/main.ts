@@ -4,8 +4,9 @@
  * issue 12 (20,000 steps each: a small window of ~25 VMAs, a build-up to
  * ~5,000 VMAs, a build-up to ~20,000 VMAs), beside the figures of the
  * original v6.15 C code compiled -O2 (from the issue, measured on the same
- * 2-core machine), then the fuzzer's commands per second, the port's heap
- * per VMA, the peak memory of a 1,000,000-step replay, and the race
+ * 2-core machine), then the fuzzer's commands per second, the heap per VMA
+ * (the port's state alone, and the replayer's trace world), the peak RSS of
+ * `vma-harness replay` itself on a 1,000,000-step trace, and the race
  * explorer (race.ts).  Only the operations are timed, as
  * `vma-harness replay --timing` does:
  *

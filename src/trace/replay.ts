@@ -147,27 +147,30 @@ const NO_BYTES = Buffer.alloc(0);
  * error.  The caller keeps no other reference to the bytes.
  */
 export function replayBytes(held: HeldBytes, source: string): TraceResult {
-  const buf = held.bytes;
-  if (buf.length >= LAZY_TRACE_BYTES && isUtf8(buf)) {
-    const lazy = parseTraceLazily(buf, source);
+  if (held.bytes.length >= LAZY_TRACE_BYTES && isUtf8(held.bytes)) {
+    const lazy = parseTraceLazily(held.bytes, source);
     if (lazy !== null) return replaySteps(lazy.name, source, lazy.steps);
   }
-  held.bytes = NO_BYTES;
-  return replayDecoded(buf, source);
+  /*
+   * No local here holds the bytes while the text is replayed: V8 counts a
+   * live Buffer as external memory, and a few MiB of it held through a
+   * replay made the collector run more often during the timed operations
+   * (measured: fresh build-up replays 10-25 % slower).
+   */
+  const text = decodeHeld(held, source);
+  return typeof text === 'string' ? replayText(text, source) : text;
 }
 
-/* Decode and replay; the caller drops its reference to the bytes at once (see replayBytes()). */
-function replayDecoded(buf: Buffer | null, source: string): TraceResult {
-  let text: string;
+/* The text of the bytes in @held, which it empties; or a bad-input result saying why there is none. */
+function decodeHeld(held: HeldBytes, source: string): string | TraceResult {
+  const buf = held.bytes;
+  held.bytes = NO_BYTES;
   try {
-    text = decodeTraceText(buf as Buffer);
+    return decodeTraceText(buf);
   } catch (err) {
     if (err instanceof TraceFileError) return badInput(source, null, null, `${err.message}`);
     throw err;
-  } finally {
-    buf = null;
   }
-  return replayText(text, source);
 }
 
 /**
