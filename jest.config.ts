@@ -14,6 +14,12 @@ const config: Config = {
    * runs the whole suite in one process.
    */
   maxWorkers: '100%',
+  /*
+   * A guard against hangs, not a speed check (speed lives in the bench):
+   * Jest's 5 s default failed tests that spawn the command or run a small
+   * campaign when the machine was loaded (load 9 on 2 cores).
+   */
+  testTimeout: 60_000,
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   /* The examples import the package by name, as a project depending on it does. */

@@ -24,7 +24,7 @@
  * With --trace, only the given traces are timed (no C figures).
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -32,12 +32,13 @@ import { formatTrace } from '../trace/write';
 import { parseTrace } from '../trace/parse';
 import { TraceFormatError } from '../trace/errors';
 import type { Trace } from '../trace/types';
-import { describeResult, replayFile, replayTrace } from '../trace/replay';
+import { describeResult, replayTrace } from '../trace/replay';
 import { generateBenchTrace } from './gen';
 import { TraceWorld } from '../trace/world';
 import { PAGE_SIZE } from '../vma_internal/constants';
+import { mm_struct } from '../vma_internal/structs';
+import { alloc_and_link_vma, harness_reset } from '../harness/helpers';
 import { RACE_BENCH_BUGS, raceBench } from './race';
-import { limitHeapGrowth } from '../util/heap';
 
 /** One of the issue's trace shapes, with the C code's time for it. */
 interface Shape {
@@ -107,37 +108,60 @@ function warm(file: string): void {
   process.stdout.write(JSON.stringify({ ms, validateMs, steps: trace.steps.length, status }));
 }
 
-/* Child (run with --expose-gc): heap held by the port's state per VMA. */
-function memory(size: number): void {
+/*
+ * Child (run with --expose-gc): heap held per VMA, @size VMAs linked, by
+ * the port's state alone (VMA objects, maple tree, registry: what the
+ * harness's alloc_and_link_vma() builds) and by the replayer's trace world
+ * (the same, plus the validator's own layout of the address space).
+ */
+function memory(what: string, size: number): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
+  const startOf = (i: number): number => 0x10000000 + i * 2 * PAGE_SIZE;
   gc();
   const before = process.memoryUsage().heapUsed;
-  const world = new TraceWorld();
-  for (let i = 0; i < size; i++) {
-    const start = 0x10000000 + i * 2 * PAGE_SIZE;
-    world.run({ op: 'alloc_and_link', start, end: start + PAGE_SIZE, pgoff: start / PAGE_SIZE, flags: 0x33n });
+  let vmas: number;
+  let keep: unknown;
+  if (what === 'port') {
+    harness_reset();
+    const mm = new mm_struct();
+    for (let i = 0; i < size; i++) alloc_and_link_vma(mm, startOf(i), startOf(i) + PAGE_SIZE, startOf(i) / PAGE_SIZE, 0x33n);
+    vmas = mm.map_count;
+    keep = mm;
+  } else {
+    const world = new TraceWorld();
+    for (let i = 0; i < size; i++) {
+      world.run({ op: 'alloc_and_link', start: startOf(i), end: startOf(i) + PAGE_SIZE, pgoff: startOf(i) / PAGE_SIZE, flags: 0x33n });
+    }
+    world.endStep();
+    world.dispose();
+    vmas = world.mm.map_count;
+    keep = world;
   }
-  world.endStep();
   gc();
   const after = process.memoryUsage().heapUsed;
-  process.stdout.write(JSON.stringify({ bytesPerVma: Math.round((after - before) / size), vmas: world.mm.map_count }));
-  world.dispose();
+  process.stdout.write(JSON.stringify({ bytesPerVma: Math.round((after - before) / size), vmas, kept: keep !== null }));
 }
 
-/* Child: replay @file as `vma-harness replay` does; print the peak RSS. */
-function peak(file: string): void {
-  /* As the command does (src/cli.ts). */
-  limitHeapGrowth();
-  const r = replayFile(file, file, 4096 * 1048576);
-  process.stdout.write(
-    JSON.stringify({
-      ops: r.stepsRun,
-      ms: Number(r.elapsedNs) / 1e6,
-      status: r.status === 'pass' ? 'pass' : `${r.status}: ${describeResult(r)}`,
-      maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    }),
-  );
+/*
+ * `vma-harness replay --timing` of @file in a new process, with a probe
+ * preloaded that reports the process's peak RSS at exit.
+ */
+function peak(file: string): { ops: number; ms: number; status: string; maxRssMiB: number } {
+  const probe = join(__dirname, 'peak_probe.js');
+  const r = spawnSync(process.execPath, ['--require', probe, launcher, 'replay', '--timing', '--max-size', '4096', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const timing = /timing: ops (\d+) elapsed_ns (\d+)/.exec(r.stdout);
+  const rss = /peak-rss-kib (\d+)/.exec(r.stderr);
+  if (timing === null || rss === null) throw new Error(`bench: no timing or peak from the replay of ${file}: ${r.stderr}`);
+  return {
+    ops: Number(timing[1]),
+    ms: Number(timing[2]) / 1e6,
+    status: r.status === 0 ? 'pass' : `exit status ${r.status}: ${r.stderr.split('\n')[0]}`,
+    maxRssMiB: Math.round(Number(rss[1]) / 1024),
+  };
 }
 
 /* Operation time of @file in a fresh process, through the launcher, @n times. */
@@ -243,10 +267,7 @@ function main(argv: string[]): number {
       warm(argv[1]);
       return 0;
     case '--memory':
-      memory(Number(argv[1]));
-      return 0;
-    case '--peak':
-      peak(argv[1]);
+      memory(argv[1], Number(argv[2]));
       return 0;
   }
   const raceRuns = Number(arg('--race-runs') ?? 4000);
@@ -287,12 +308,17 @@ function main(argv: string[]): number {
 
     if (!argv.includes('--no-fuzz')) fuzzBench(Number(arg('--fuzz-runs') ?? 10000));
 
-    const mem = JSON.parse(child(['--memory', '20000'], ['--expose-gc'])) as { bytesPerVma: number; vmas: number };
-    process.stdout.write(`\nMemory: the port's state takes ${mem.bytesPerVma} bytes of heap per VMA (${mem.vmas} VMAs linked: VMA objects, tree, registry)\n`);
+    type Mem = { bytesPerVma: number; vmas: number };
+    const port = JSON.parse(child(['--memory', 'port', '20000'], ['--expose-gc'])) as Mem;
+    const world = JSON.parse(child(['--memory', 'world', '20000'], ['--expose-gc'])) as Mem;
+    process.stdout.write(
+      `\nMemory, heap per VMA (${port.vmas} VMAs linked): the port's state ${port.bytesPerVma} bytes (VMA objects, tree, registry); ` +
+        `the replayer's trace world ${world.bytesPerVma} bytes (the same, plus the validator's layout)\n`,
+    );
     if (!argv.includes('--no-million')) {
       const file = join(dir, 'bench-1m.json');
       const g = JSON.parse(child(['--generate', '5000', '1000000', file])) as { endVmas: number };
-      const p = JSON.parse(child(['--peak', file])) as { ops: number; ms: number; status: string; maxRssMiB: number };
+      const p = peak(file);
       process.stdout.write(
         `  a 1,000,000-step trace (~${g.endVmas} VMAs) replayed by \`vma-harness replay\`: peak RSS ${p.maxRssMiB} MiB, operations ${(p.ms / 1000).toFixed(2)} s, ${p.status}\n`,
       );

@@ -9,9 +9,11 @@
  * known v6.15 use-after-free.  Every measurement runs in a fresh process.
  *
  *   node dist/bench/race.js [--runs N]
+ *   node dist/bench/race.js --fingerprint [RUNS]   (the campaign fingerprints, see fingerprint())
  */
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { DEFAULT_RACE, runRaceCampaign, type RaceCampaignOptions } from '../race/campaign';
 import { runRaceCampaignThreaded } from '../race/parallel';
 import type { MemoryModel, RaceKernel } from '../race/explorer';
@@ -61,6 +63,31 @@ async function threaded(runs: number, model: MemoryModel, threads: number): Prom
   const cu = process.cpuUsage(c0);
   const t: Throughput = { runs: r.runs, steps: r.steps, wallMs, cpuMs: (cu.user + cu.system) / 1000 };
   process.stdout.write(JSON.stringify(t));
+}
+
+/*
+ * The fingerprint of a campaign: everything it decides and reports (runs,
+ * steps, checks, coverage, every finding with its shrunk program, schedule
+ * and report), hashed.  A change made for speed must leave it unchanged
+ * (compare `--fingerprint` before and after, for seeds 7, 99 and 20261121,
+ * sc and lkmm).  Shrinking is bounded by replays, not time, so that the
+ * result does not depend on the machine's load.
+ */
+function fingerprint(model: MemoryModel, runs: number, seed: number): void {
+  const o: RaceCampaignOptions = { ...DEFAULT_RACE, seed, runs, timeLimitMs: 0, stopAtFirst: false, stopAtKnown: false, memoryModel: model, shrinkTimeMs: 1e9, shrinkBudget: 200 };
+  const r = runRaceCampaign(o);
+  const cov: Record<string, [string, number][]> = {};
+  for (const k of ['refcountStates', 'readerOutcomes', 'ops'] as const) cov[k] = [...r.coverage[k]].sort();
+  const all = {
+    runs: r.runs,
+    steps: r.steps,
+    checks: r.checks,
+    nest: r.nestingLimited,
+    cov,
+    f: r.findings.map((f) => [f.run, f.finding.kind, f.finding.message, f.schedule.join(','), f.program.join(','), f.report]),
+  };
+  const hash = createHash('sha1').update(JSON.stringify(all)).digest('hex').slice(0, 12);
+  process.stdout.write(`${model} seed ${seed}: ${r.runs} runs, ${r.steps} steps, ${r.findings.length} finding(s), fingerprint ${hash}\n`);
 }
 
 /** The issue's target: atomic steps per second with every invariant on. */
@@ -134,6 +161,10 @@ if (require.main === module) {
   if (argv[0] === '--throughput') throughput(Number(argv[1]), argv[2] as MemoryModel);
   else if (argv[0] === '--threaded') void threaded(Number(argv[1]), argv[2] as MemoryModel, Number(argv[3]));
   else if (argv[0] === '--first') first(argv[1], argv[2] as MemoryModel);
+  else if (argv[0] === '--fingerprint') {
+    const runs = Number(argv[1] ?? 2000);
+    for (const m of ['sc', 'lkmm'] as const) for (const seed of [7, 99, 20261121]) fingerprint(m, runs, seed);
+  }
   else {
     const i = argv.indexOf('--runs');
     raceBench(i >= 0 ? Number(argv[i + 1]) : 4000, RACE_BENCH_BUGS, ['sc', 'lkmm']);

@@ -12,7 +12,7 @@
 
 import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_TRACE_BYTES, findTraceFiles, readTraceFile, TraceFileError, type TraceFileEntry, type TraceFileList } from '../trace/files';
-import { badInput, describeResult, readTraceText, replayText, type TraceResult } from '../trace/replay';
+import { badInput, describeResult, replayBytes, type HeldBytes, type TraceResult } from '../trace/replay';
 import { escapeControl, quote } from '../util/escape';
 import type { CliContext } from './context';
 import { intInRange } from './options';
@@ -53,17 +53,15 @@ const EMPTY = Buffer.alloc(0);
 
 /* Read and replay one entry ("-": standard input). */
 async function replayEntry(e: TraceFileEntry, o: ReplayOptions, ctx: CliContext): Promise<TraceResult> {
-  let buf: Buffer;
+  /* Handed over to replayBytes(), which lets the bytes go once they are text (a long trace's file is large). */
+  const held: HeldBytes = { bytes: EMPTY };
   try {
-    buf = e.path === null ? await ctx.readStdin(o.maxSize) : readTraceFile(e.path, o.maxSize);
+    held.bytes = e.path === null ? await ctx.readStdin(o.maxSize) : readTraceFile(e.path, o.maxSize);
   } catch (err) {
     if (err instanceof TraceFileError) return badInput(e.display, null, null, err.message);
     throw err;
   }
-  const text = readTraceText(() => buf, e.display);
-  /* The bytes are text now: let them go before the replay (a long trace's file is large). */
-  buf = EMPTY;
-  return typeof text === 'string' ? replayText(text, e.display) : text;
+  return replayBytes(held, e.display);
 }
 
 /**

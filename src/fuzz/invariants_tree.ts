@@ -6,6 +6,7 @@
 
 import { PAGE_SIZE } from '../vma_internal/constants';
 import type { mm_struct, vm_area_struct } from '../vma_internal/structs';
+import type { RangeEntry } from '../vma_internal/range_tree';
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
@@ -15,31 +16,38 @@ const hex = (v: number): string => `0x${v.toString(16)}`;
  * of VMAs.  @refcntOk says whether a reachable VMA's vm_refcnt is right
  * (harness mode: exactly 1).  Adds messages to @errs; returns the VMAs found.
  */
-export function checkTree(
-  mm: mm_struct,
-  errs: string[],
-  refcntOk: (v: vm_area_struct) => string | null = (v) => (v.vm_refcnt === 1 ? null : `vm_refcnt ${v.vm_refcnt} (want 1)`),
-): Set<vm_area_struct> {
+export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt): Set<vm_area_struct> {
   const inTree = new Set<vm_area_struct>();
   let prevEnd = -1;
 
-  for (const r of mm.mm_mt.ranges.entries()) {
+  /* collect() walks the leaves without an iterator object (this runs after every command). */
+  const entries = mm.mm_mt.ranges.collect(treeScratch);
+  for (let i = 0; i < entries.length; i++) {
+    const r = entries[i];
     const v = r.value;
-    const name = `vma#${v.__id}`;
-    if (inTree.has(v)) errs.push(`${name} is stored in the tree twice`);
+    if (inTree.has(v)) errs.push(`${vmaName(v)} is stored in the tree twice`);
     inTree.add(v);
     if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
-      errs.push(`${name} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
+      errs.push(`${vmaName(v)} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
     }
-    if (v.vm_start >= v.vm_end) errs.push(`${name} is empty`);
-    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) errs.push(`${name} is not page-aligned`);
-    if (v.vm_start < prevEnd) errs.push(`${name} overlaps the VMA before it`);
+    if (v.vm_start >= v.vm_end) errs.push(`${vmaName(v)} is empty`);
+    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) errs.push(`${vmaName(v)} is not page-aligned`);
+    if (v.vm_start < prevEnd) errs.push(`${vmaName(v)} overlaps the VMA before it`);
     prevEnd = v.vm_end;
     /* Reachable means attached and not freed. */
-    if (v.__freed) errs.push(`${name} is reachable from the tree but was freed`);
+    if (v.__freed) errs.push(`${vmaName(v)} is reachable from the tree but was freed`);
     const bad = refcntOk(v);
-    if (bad !== null) errs.push(`${name} is reachable from the tree with ${bad}`);
+    if (bad !== null) errs.push(`${vmaName(v)} is reachable from the tree with ${bad}`);
   }
+  treeScratch.length = 0;
   if (mm.map_count !== inTree.size) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.size} VMAs`);
   return inTree;
+}
+
+const treeScratch: RangeEntry<vm_area_struct>[] = [];
+const vmaName = (v: vm_area_struct): string => `vma#${v.__id}`;
+
+/* Harness mode: a reachable VMA holds exactly one reference. */
+function harnessRefcnt(v: vm_area_struct): string | null {
+  return v.vm_refcnt === 1 ? null : `vm_refcnt ${v.vm_refcnt} (want 1)`;
 }

@@ -47,6 +47,9 @@ export type { Invalid, ValidateOptions } from './model/validate';
 
 /** The reference model: its state, apply() to predict a step, validate() to vet one. */
 export class VmaModel extends ModelState {
+  /* The last valid step validate() tried on a clone, the clone and its expectation (see applyChecked()). */
+  private kept: { step: TraceStep; stamp: number; model: VmaModel; expect: TraceExpect } | null = null;
+
   /** A deep copy (for trying a step without committing to it). */
   clone(): VmaModel {
     const m = new VmaModel();
@@ -259,6 +262,26 @@ export class VmaModel extends ModelState {
     }
     this.resort();
     return this.observe(step, e, rows);
+  }
+
+  /** validate.ts: the step was tried on @p t, a clone of this state, with expectation @p e. */
+  keepTrial(step: TraceStep, t: VmaModel, e: TraceExpect): void {
+    this.kept = { step, stamp: this.stamp, model: t, expect: e };
+  }
+
+  /**
+   * apply(step, false) for a step validate() has just accepted in this very
+   * state: the clone it was tried on (for the operations validation tries)
+   * already holds the outcome, so this state takes it over instead of
+   * running the step again.  Only for callers that change nothing between
+   * the two calls (the fuzzer's commands); anything else uses apply().
+   */
+  applyChecked(step: TraceStep): TraceExpect {
+    const k = this.kept;
+    this.kept = null;
+    if (k === null || k.step !== step || k.stamp !== this.stamp) return this.apply(step, false);
+    this.adoptStep(k.model);
+    return k.expect;
   }
 
   /* copy_vma: merge the copy into a neighbour, or make a new VMA. */

@@ -206,18 +206,37 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
         { arbitrary: fc.record({ pick: fc.nat({ max: 7 }), after: fc.nat({ max: 3 }) }), weight: 1 },
       ),
     })
-    .map(({ base, perturb, inject, ...rest }) => ({ ...rest, inject: rest.failPrealloc ? null : inject, vmas: specs(base, perturb) }));
+    /* Field by field (a rest pattern over record()'s objects, some without a prototype, was a hot spot). */
+    .map(
+      (r): MergeScenario => ({
+        present: r.present,
+        gaps: r.gaps,
+        op: r.op,
+        x: r.x,
+        y: r.y,
+        failPrealloc: r.failPrealloc,
+        inject: r.failPrealloc ? null : r.inject,
+        vmas: specs(r.base, r.perturb),
+      }),
+    );
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];
 
-/** The steps of a scenario (those the model accepts as valid). */
-export function scenarioSteps(sc: MergeScenario): TraceStep[] {
+/**
+ * The steps of a scenario (those the model accepts as valid).  With @p run,
+ * each step is handed to it as soon as it is chosen, to be applied to the
+ * model given (the fuzzer runs it on the port and the model in lockstep:
+ * the model then runs each step once, not once here and once there);
+ * without, the steps are applied to the model here.
+ */
+export function scenarioSteps(sc: MergeScenario, run?: (step: TraceStep, model: VmaModel) => void): TraceStep[] {
   const model = new VmaModel();
   const steps: TraceStep[] = [];
   const push = (s: TraceStep): boolean => {
     if (model.validate(s) !== null) return false;
-    model.apply(s);
+    if (run) run(s, model);
+    else model.apply(s);
     steps.push(s);
     return true;
   };

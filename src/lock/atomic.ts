@@ -28,6 +28,8 @@ export class Cell<T> {
   readonly name: string;
   /** State of the installed memory model for this location (opaque here). */
   mm: unknown = null;
+  /** What the installed hooks made of this location, cached by them (opaque here; -1: not yet). */
+  tag = -1;
   /** Who stored last: the explorer's actor index and global step (-1: initial). */
   last_actor = -1;
   last_step = -1;

@@ -360,6 +360,7 @@ export class Explorer {
     } finally {
       K.sched_install(null);
       K.mem_install(null);
+      if (this.watch.vis !== null) this.watch.vis.release();
       lock_mode_set(null);
       fault_inject_reset();
       K.set_current(K.init_task);

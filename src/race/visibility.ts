@@ -44,22 +44,37 @@ export interface VisibilityHost {
   chooseLoad(n: number): number;
 }
 
+/*
+ * A store in a location's history.  The records of a location are reused
+ * (a ring of KEEP, overwritten in place when the oldest drops out, and
+ * pooled from run to run), so a store allocates nothing but its message
+ * clock.
+ */
 interface Store {
-  readonly v: unknown;
+  v: unknown;
   /** The storing actor, or -1 for a store made before the run (setup). */
-  readonly actor: number;
+  actor: number;
   /** The actor's own clock at the store. */
-  readonly clock: number;
-  /** The clock a reader with acquire ordering takes in, or null. */
-  readonly msg: Clock | null;
+  clock: number;
+  /** The clock a reader with acquire ordering takes in, or null (never changed once stored). */
+  msg: Clock | null;
   /** Position in the location's modification order. */
-  readonly mo: number;
+  mo: number;
 }
 
+/*
+ * The state of one location in one run: its latest stores (at most KEEP, in
+ * modification order: the oldest at ring[start], the latest at
+ * ring[(start + len - 1) % KEEP]), and per actor the newest store (mo) it
+ * read or wrote.
+ */
 interface Loc {
+  /** The run (Visibility.epoch) and the cell this state is for: anything else means it is not (or no longer) theirs. */
   epoch: number;
-  hist: Store[];
-  /** Per actor: the newest store (mo) it read or wrote. */
+  cell: AnyCell | null;
+  readonly ring: Store[];
+  start: number;
+  len: number;
   seen: Clock;
 }
 
@@ -82,8 +97,9 @@ function newClock(n: number): Clock {
   return c;
 }
 
-/** How many stores of one location stay visible. */
+/** How many stores of one location stay visible (a power of two: the ring's index is masked). */
 const KEEP = 8;
+const RING = KEEP - 1;
 
 function join(into: Clock, from: Clock | null): void {
   if (from === null) return;
@@ -96,6 +112,9 @@ const RMW_ADD = 1;
 
 let epochs = 0;
 
+/* Location records of finished runs (Visibility.release()), reused by the next. */
+const locPool: Loc[] = [];
+
 /** The LKMM visibility model of one run: store histories, clocks, fences. */
 export class Visibility {
   private readonly n: number;
@@ -104,6 +123,8 @@ export class Visibility {
   private readonly relFence: (Clock | null)[];
   private readonly global: Clock;
   private readonly epoch = ++epochs;
+  /* The location records this run took (given back by release()). */
+  private readonly locs: Loc[] = [];
   /** Loads with more than one visible store, and stale values returned (statistics). */
   choices = 0;
   stale = 0;
@@ -113,20 +134,71 @@ export class Visibility {
     actors: number,
   ) {
     this.n = actors;
-    this.vc = Array.from({ length: actors }, () => newClock(actors));
-    this.pendingAcq = Array.from({ length: actors }, () => newClock(actors));
-    this.relFence = new Array<Clock | null>(actors).fill(null);
+    this.vc = [];
+    this.pendingAcq = [];
+    this.relFence = [];
+    for (let i = 0; i < actors; i++) {
+      this.vc.push(newClock(actors));
+      this.pendingAcq.push(newClock(actors));
+      this.relFence.push(null);
+    }
     this.global = newClock(actors);
   }
 
   private loc(c: AnyCell): Loc {
-    let l = c.mm as Loc | null;
-    if (l === null || l.epoch !== this.epoch) {
-      /* First use in this run: the current value is the initial store. */
-      l = { epoch: this.epoch, hist: [{ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 }], seen: newClock(this.n) };
-      c.mm = l;
+    const l = c.mm as Loc | null;
+    if (l !== null && l.epoch === this.epoch && l.cell === c) return l;
+    return this.fresh(c);
+  }
+
+  /* First use of @c in this run: its current value is the initial store. */
+  private fresh(c: AnyCell): Loc {
+    let l = locPool.pop();
+    if (l === undefined) {
+      l = { epoch: this.epoch, cell: c, ring: [], start: 0, len: 1, seen: newClock(this.n) };
+      l.ring.push({ v: c.v, actor: -1, clock: 0, msg: null, mo: 0 });
+    } else {
+      l.epoch = this.epoch;
+      l.cell = c;
+      l.start = 0;
+      l.len = 1;
+      const s = l.ring[0];
+      s.v = c.v;
+      s.actor = -1;
+      s.clock = 0;
+      s.msg = null;
+      s.mo = 0;
+      const seen = l.seen;
+      if (seen.length !== this.n) l.seen = newClock(this.n);
+      else for (let i = 0; i < seen.length; i++) seen[i] = 0;
     }
+    c.mm = l;
+    this.locs.push(l);
     return l;
+  }
+
+  /**
+   * The run is over: the locations' records go back to the pool for the
+   * next run (a cell that still points at one no longer matches it).
+   */
+  release(): void {
+    const locs = this.locs;
+    for (let i = 0; i < locs.length; i++) {
+      const l = locs[i];
+      l.epoch = 0;
+      l.cell = null;
+      for (let k = 0; k < l.ring.length; k++) {
+        l.ring[k].v = null;
+        l.ring[k].msg = null;
+      }
+      locPool.push(l);
+    }
+    locs.length = 0;
+  }
+
+  /* The @i-th oldest store still kept of @l (0 <= i < l.len). */
+  private at(l: Loc, i: number): Store {
+    return l.ring[(l.start + i) & RING];
   }
 
   private hb(s: Store, a: number): boolean {
@@ -135,51 +207,66 @@ export class Visibility {
 
   /* Append a store by actor @a (or setup) with message @msg. */
   private append(c: AnyCell, l: Loc, v: unknown, a: number, msg: Clock | null): void {
-    const last = l.hist[l.hist.length - 1];
+    const mo = this.at(l, l.len - 1).mo + 1;
     let clock = 0;
     if (a >= 0) clock = ++this.vc[a][a];
-    const s: Store = { v, actor: a, clock, msg, mo: last.mo + 1 };
-    l.hist.push(s);
-    if (l.hist.length > KEEP) l.hist.shift();
-    if (a >= 0) l.seen[a] = s.mo;
+    let slot: number;
+    if (l.len < KEEP) slot = (l.start + l.len++) & RING;
+    else {
+      /* The oldest store drops out; its record takes the new one. */
+      slot = l.start;
+      l.start = (l.start + 1) & RING;
+    }
+    const s = l.ring[slot];
+    if (s === undefined) l.ring[slot] = { v, actor: a, clock, msg, mo };
+    else {
+      s.v = v;
+      s.actor = a;
+      s.clock = clock;
+      s.msg = msg;
+      s.mo = mo;
+    }
+    if (a >= 0) l.seen[a] = mo;
     c.v = v;
   }
 
-  /** A load with ordering @ord; @latest: this load reads the latest store (no choice). */
-  load(c: AnyCell, ord: number, latest: boolean): unknown {
-    const a = this.host.running();
+  /** A load with ordering @ord by actor @a (default: the host's running one); @latest: this load reads the latest store (no choice). */
+  load(c: AnyCell, ord: number, latest: boolean, a: number = this.host.running()): unknown {
     if (a < 0) return c.v;
     const l = this.loc(c);
-    const h = l.hist;
-    let k = h.length - 1;
+    let k = l.len - 1;
     if (!latest && !c.sc) {
       /* The oldest visible store: not older than one that happens before, nor than one already seen. */
-      let lo = h.length - 1;
-      while (lo > 0 && !this.hb(h[lo], a) && h[lo].mo > l.seen[a]) lo--;
-      const n = h.length - lo;
+      let lo = l.len - 1;
+      for (;;) {
+        if (lo <= 0) break;
+        const h = this.at(l, lo);
+        if (this.hb(h, a) || h.mo <= l.seen[a]) break;
+        lo--;
+      }
+      const n = l.len - lo;
       if (n > 1) {
         this.choices++;
         const back = this.host.chooseLoad(n);
         if (back > 0) this.stale++;
-        k = h.length - 1 - back;
+        k = l.len - 1 - back;
       }
     }
-    const s = h[k];
+    const s = this.at(l, k);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
     if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
     else join(this.pendingAcq[a], s.msg);
     return s.v;
   }
 
-  /** A store with ordering @ord. */
-  store(c: AnyCell, v: unknown, ord: number): void {
-    const a = this.host.running();
+  /** A store with ordering @ord by actor @a (default: the host's running one). */
+  store(c: AnyCell, v: unknown, ord: number, a: number = this.host.running()): void {
     const l = this.loc(c);
     if (a < 0) {
       this.append(c, l, v, -1, null);
       return;
     }
-    if (ord === ORD_MB) this.fence(FENCE_MB);
+    if (ord === ORD_MB) this.fence(FENCE_MB, a);
     const release = ord === ORD_RELEASE || ord === ORD_MB;
     const msg = release ? this.vc[a].slice() : this.relFence[a];
     this.append(c, l, v, a, msg);
@@ -191,48 +278,58 @@ export class Visibility {
    * A read-modify-write: reads the latest store; RMW_ADD stores old + @x,
    * RMW_CMPXCHG stores @y if old is @x (else stores nothing).
    */
-  private rmw(c: Cell<number>, ord: number, op: number, x: number, y: number): number {
-    const a = this.host.running();
+  private rmw(c: Cell<number>, ord: number, op: number, x: number, y: number, a: number): number {
     const cc = c as AnyCell;
     const l = this.loc(cc);
-    const s = l.hist[l.hist.length - 1];
+    const s = this.at(l, l.len - 1);
     const old = s.v as number;
+    const smsg = s.msg;
     const writes = op === RMW_ADD || old === x;
     const nv = op === RMW_ADD ? (old + x) | 0 : y;
     if (a < 0) {
       if (writes) this.append(cc, l, nv, -1, null);
       return old;
     }
-    if (ord === ORD_MB) this.fence(FENCE_MB);
+    if (ord === ORD_MB) this.fence(FENCE_MB, a);
     if (s.mo > l.seen[a]) l.seen[a] = s.mo;
-    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], s.msg);
-    else join(this.pendingAcq[a], s.msg);
+    if (ord === ORD_ACQUIRE || ord === ORD_MB) join(this.vc[a], smsg);
+    else join(this.pendingAcq[a], smsg);
     if (writes) {
-      let msg: Clock | null = null;
-      if (ord === ORD_RELEASE || ord === ORD_MB) msg = this.vc[a].slice();
-      else if (this.relFence[a] !== null) msg = (this.relFence[a] as Clock).slice();
-      /* The release sequence continues through an RMW. */
-      if (s.msg !== null) {
-        if (msg === null) msg = s.msg.slice();
-        else join(msg, s.msg);
+      /*
+       * The release sequence continues through an RMW.  A message clock is
+       * never changed once stored, so one that is passed on unchanged is
+       * shared, not copied.
+       */
+      let msg: Clock | null;
+      const rf = this.relFence[a];
+      if (ord === ORD_RELEASE || ord === ORD_MB) {
+        msg = this.vc[a].slice();
+        join(msg, smsg);
+      } else if (rf === null) msg = smsg;
+      else if (smsg === null) msg = rf;
+      else {
+        msg = rf.slice();
+        join(msg, smsg);
       }
       this.append(cc, l, nv, a, msg);
       if (msg !== null && (ord === ORD_RELEASE || ord === ORD_MB)) msg[a] = this.vc[a][a];
-      if (ord === ORD_MB) this.fence(FENCE_MB);
+      if (ord === ORD_MB) this.fence(FENCE_MB, a);
     }
     return old;
   }
 
-  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
-    return this.rmw(c, ord, RMW_CMPXCHG, expected, neu);
+  /** compare-and-exchange by actor @a (default: the host's running one). */
+  cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number, a: number = this.host.running()): number {
+    return this.rmw(c, ord, RMW_CMPXCHG, expected, neu, a);
   }
 
-  fetch_add(c: Cell<number>, delta: number, ord: number): number {
-    return this.rmw(c, ord, RMW_ADD, delta, 0);
+  /** fetch-and-add by actor @a (default: the host's running one). */
+  fetch_add(c: Cell<number>, delta: number, ord: number, a: number = this.host.running()): number {
+    return this.rmw(c, ord, RMW_ADD, delta, 0, a);
   }
 
-  fence(kind: number): void {
-    const a = this.host.running();
+  /** A fence of actor @a (default: the host's running one). */
+  fence(kind: number, a: number = this.host.running()): void {
     if (a < 0) return;
     const vc = this.vc[a];
     if (kind === FENCE_RMB || kind === FENCE_MB) {

@@ -24,7 +24,7 @@ import {
   snapVma,
   UNSTABLE_READER_FIELDS,
   type LockShadow,
-} from '../fuzz/invariants';
+} from '../fuzz/invariants_lock'; /* the lock part of the one checker (src/fuzz/invariants.ts), imported without its re-export getters */
 import { ORD_PLAIN } from '../lock/atomic';
 import type { AnyCell, Cell, lock_mm_struct, MemoryHooks, slab_vm_area_struct } from '../lock';
 import type { Actor, Explorer, Held, RaceKernel } from './explorer';
@@ -59,6 +59,36 @@ function anonVmaPrepare(c: AnyCell, v: unknown): boolean {
   return c.name === 'anon_vma' && c.v === null && v !== null;
 }
 
+/*
+ * What the watch makes of a location, worked out once per location (from
+ * its owner and name) and cached in Cell.tag, so that the checks of an
+ * access test bits instead of looking names up: bits 0-9 below, and above
+ * them the number of the lock port the classes were tested against (a
+ * planted copy has its own classes).
+ */
+const T_VMA = 1;
+const T_MM = 2;
+const T_UNSTABLE = 4;
+const T_PROTECTED = 8;
+const T_REFCNT = 16;
+const T_LOCK_STATE = 32;
+const T_NAMED_REFCNT = 64;
+const T_MM_COUNT = 128;
+const T_WAKE_SLOT = 256;
+const T_BITS = 10;
+
+const kernelIds = new WeakMap<RaceKernel, number>();
+let nextKernelId = 1;
+
+function kernelId(K: RaceKernel): number {
+  let id = kernelIds.get(K);
+  if (id === undefined) {
+    id = nextKernelId++;
+    kernelIds.set(K, id);
+  }
+  return id;
+}
+
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
@@ -72,11 +102,46 @@ export class LockWatch implements MemoryHooks {
   private readonly VmaClass: RaceKernel['slab_vm_area_struct'];
   private readonly MmClass: RaceKernel['lock_mm_struct'];
   private readonly writerOnly: (n: number) => boolean;
+  private readonly kid: number;
 
   constructor(private readonly ex: Explorer) {
     this.VmaClass = ex.K.slab_vm_area_struct;
     this.MmClass = ex.K.lock_mm_struct;
     this.writerOnly = ex.K.is_vma_writer_only;
+    this.kid = kernelId(ex.K);
+  }
+
+  /* The running actor's index, or -1 outside any actor (setup). */
+  private running(): number {
+    const a = this.ex.cur;
+    return a === null ? -1 : a.index;
+  }
+
+  /* The T_ bits of @c (see above). */
+  private tag(c: AnyCell): number {
+    const t = c.tag;
+    if (t >= 0 && t >>> T_BITS === this.kid) return t;
+    return this.classify(c);
+  }
+
+  private classify(c: AnyCell): number {
+    const o = c.owner;
+    const name = c.name;
+    let t = 0;
+    if (o instanceof this.VmaClass) {
+      t |= T_VMA;
+      if (UNSTABLE_READER_FIELDS.has(name)) t |= T_UNSTABLE;
+      if (PROTECTED_FIELDS.has(name)) t |= T_PROTECTED;
+      if (c === (o.mem.vm_refcnt.refs as AnyCell)) t |= T_REFCNT;
+    }
+    if (o instanceof this.MmClass) t |= T_MM;
+    if (LOCK_STATE_CELLS.has(name)) t |= T_LOCK_STATE;
+    if (name === 'vm_refcnt') t |= T_NAMED_REFCNT;
+    if (name === 'mm_count') t |= T_MM_COUNT;
+    if (name === 'vma_writer_wait.task') t |= T_WAKE_SLOT;
+    t |= this.kid << T_BITS;
+    c.tag = t;
+    return t;
   }
 
   /** Every VMA in the trees of @mms is attached when the run starts. */
@@ -103,10 +168,9 @@ export class LockWatch implements MemoryHooks {
    * this schedule happens to free it first.
    */
   private checkMm(c: AnyCell, what: string): void {
-    const o = c.owner as { __freed?: boolean };
-    if (!(o instanceof this.MmClass)) return;
+    const o = c.owner as lock_mm_struct;
     const a = this.ex.cur as Actor;
-    if (o.__freed === true) {
+    if (o.__freed) {
       this.ex.fail('use-after-free', `${a.name} ${what} ${c.name} of mm#${o.__mm_id} after the mm was freed (${this.who(c)} was the last store)${this.where(a)}`);
     }
     if (o === a.mm || (a.pins.get(o) ?? 0) > 0) return;
@@ -124,26 +188,29 @@ export class LockWatch implements MemoryHooks {
   }
 
   load(c: AnyCell, ord: number): unknown {
-    if (this.ex.cur === null) return c.v;
-    if (this.ex.isReader) this.readerLoad(this.ex.cur, c);
-    this.checkMm(c, 'reads');
+    const a = this.ex.cur;
+    if (a === null) return c.v;
+    const t = this.tag(c);
+    const reader = this.ex.isReader;
+    if (reader && (t & (T_VMA | T_WAKE_SLOT)) !== 0) this.readerLoad(a, c, t);
+    if ((t & T_MM) !== 0) this.checkMm(c, 'reads');
     if (this.vis === null) return c.v;
     /* A writer's plain loads of what it alone writes read the latest value. */
-    return this.vis.load(c, ord, !this.ex.isReader && ord === ORD_PLAIN);
+    return this.vis.load(c, ord, !reader && ord === ORD_PLAIN, a.index);
   }
 
-  /** Reader-side checks of a load (also used by the visibility model). */
-  readerLoad(a: Actor, c: AnyCell): void {
+  /* Reader-side checks of a load of @c (tagged @t). */
+  private readerLoad(a: Actor, c: AnyCell, t: number): void {
     const o = c.owner;
-    if (o instanceof this.VmaClass) {
-      if (!UNSTABLE_READER_FIELDS.has(c.name) && !this.readerMayRead(a, o)) {
+    if ((t & T_VMA) !== 0) {
+      if ((t & T_UNSTABLE) === 0 && !this.readerMayRead(a, o as slab_vm_area_struct)) {
         this.ex.fail(
           'kcsan',
-          `KCSAN-style: ${a.name} read vma->${c.name} of ${this.ex.vmaName(o)} at step ${this.ex.steps} without holding a reference` +
+          `KCSAN-style: ${a.name} read vma->${c.name} of ${this.ex.vmaName(o as slab_vm_area_struct)} at step ${this.ex.steps} without holding a reference` +
             ` (only vm_refcnt, vm_mm and vm_lock_seq may be read before the increment succeeds); last written by ${this.who(c)}`,
         );
       }
-    } else if (c.name === 'vma_writer_wait.task' && a.expectWake !== null) {
+    } else if (a.expectWake !== null) {
       const want = a.expectWake;
       a.expectWake = null;
       if (o !== want) {
@@ -168,19 +235,22 @@ export class LockWatch implements MemoryHooks {
   store(c: AnyCell, v: unknown, ord: number): void {
     this.storeChecks(c, v);
     if (this.vis === null) c.v = v;
-    else this.vis.store(c, v, ord);
+    else this.vis.store(c, v, ord, this.running());
   }
 
-  /** Checks and bookkeeping of a store (also used by the visibility model). */
-  storeChecks(c: AnyCell, v: unknown): void {
+  /* Checks and bookkeeping of a store. */
+  private storeChecks(c: AnyCell, v: unknown): void {
     const a = this.ex.cur;
-    if (a !== null) this.checkMm(c, 'writes');
-    const o = c.owner;
-    if (o instanceof this.VmaClass) {
-      if (c === (o.mem.vm_refcnt.refs as AnyCell)) this.refChange(a, o, 'store', c.v as number, v as number);
-      else if (PROTECTED_FIELDS.has(c.name) && c.v !== v && !anonVmaPrepare(c, v)) this.protectedStore(a, o, c);
+    const t = this.tag(c);
+    if (a !== null && (t & T_MM) !== 0) this.checkMm(c, 'writes');
+    if ((t & T_VMA) !== 0) {
+      const o = c.owner as slab_vm_area_struct;
+      if ((t & T_REFCNT) !== 0) this.refChange(a, o, 'store', c.v as number, v as number);
+      else if ((t & T_PROTECTED) !== 0 && c.v !== v && !anonVmaPrepare(c, v)) this.protectedStore(a, o, c);
     }
-    if (this.ex.changed !== null && a !== null && c.v !== v && LOCK_STATE_CELLS.has(c.name)) this.ex.changed(a.index, o, c.name === 'vm_refcnt' && c.v === 0, null);
+    if (a !== null && (t & T_LOCK_STATE) !== 0 && this.ex.changed !== null && c.v !== v) {
+      this.ex.changed(a.index, c.owner, (t & T_NAMED_REFCNT) !== 0 && c.v === 0, null);
+    }
     c.last_actor = a === null ? -1 : a.index;
     c.last_step = a === null ? -1 : this.ex.steps;
   }
@@ -198,32 +268,34 @@ export class LockWatch implements MemoryHooks {
 
   cmpxchg(c: Cell<number>, expected: number, neu: number, ord: number): number {
     const old = c.v;
-    if (this.ex.cur !== null) this.checkMm(c as AnyCell, 'updates');
-    if (old === expected) this.rmwChange(c, old, neu);
-    if (this.vis !== null) return this.vis.cmpxchg(c, expected, neu, ord);
+    const t = this.tag(c as AnyCell);
+    if (this.ex.cur !== null && (t & T_MM) !== 0) this.checkMm(c as AnyCell, 'updates');
+    if (old === expected) this.rmwChange(c, t, old, neu);
+    if (this.vis !== null) return this.vis.cmpxchg(c, expected, neu, ord, this.running());
     if (old === expected) c.v = neu;
     return old;
   }
 
   fetch_add(c: Cell<number>, delta: number, ord: number): number {
     const old = c.v;
-    if (this.ex.cur !== null) this.checkMm(c as AnyCell, 'updates');
-    this.rmwChange(c, old, (old + delta) | 0);
-    if (this.vis !== null) return this.vis.fetch_add(c, delta, ord);
+    const t = this.tag(c as AnyCell);
+    if (this.ex.cur !== null && (t & T_MM) !== 0) this.checkMm(c as AnyCell, 'updates');
+    this.rmwChange(c, t, old, (old + delta) | 0);
+    if (this.vis !== null) return this.vis.fetch_add(c, delta, ord, this.running());
     c.v = (old + delta) | 0;
     return old;
   }
 
-  /* A read-modify-write is changing @c from @old to @neu: checks and bookkeeping (the caller stores). */
-  private rmwChange(c: Cell<number>, old: number, neu: number): void {
+  /* A read-modify-write is changing @c (tagged @t) from @old to @neu: checks and bookkeeping (the caller stores). */
+  private rmwChange(c: Cell<number>, t: number, old: number, neu: number): void {
     const o = c.owner;
-    if (o instanceof this.VmaClass && c === o.mem.vm_refcnt.refs) this.refChange(this.ex.cur, o, 'rmw', old, neu);
-    else if (c.name === 'mm_count' && this.ex.cur !== null && o !== this.ex.cur.mm) {
-      const p = this.ex.cur.pins;
+    const a = this.ex.cur;
+    if ((t & T_REFCNT) !== 0) this.refChange(a, o as slab_vm_area_struct, 'rmw', old, neu);
+    else if ((t & T_MM_COUNT) !== 0 && a !== null && o !== a.mm) {
+      const p = a.pins;
       p.set(o, (p.get(o) ?? 0) + (neu - old));
     }
-    const a = this.ex.cur;
-    if (this.ex.changed !== null && a !== null && old !== neu && LOCK_STATE_CELLS.has(c.name)) {
+    if (a !== null && (t & T_LOCK_STATE) !== 0 && this.ex.changed !== null && old !== neu) {
       this.ex.changed(a.index, o, false, neu - old === VMA_LOCK_OFFSET ? this.holders(o) : null);
     }
     c.last_actor = a === null ? -1 : a.index;
@@ -231,7 +303,7 @@ export class LockWatch implements MemoryHooks {
   }
 
   fence(kind: number): void {
-    if (this.vis !== null) this.vis.fence(kind);
+    if (this.vis !== null) this.vis.fence(kind, this.running());
   }
 
   /* The readers holding a count on @v. */

@@ -4,8 +4,8 @@
  * with their ranges and the attributes the precondition rules look at),
  * what the mm's page counters hold, and the fault switches.  It is kept
  * apart from the port: it never calls src/mm and never reads the
- * maple-tree stand-in; its ordered index is a B+ tree of its own
- * (sorted-btree), so a corrupted or looping tree cannot mislead it.
+ * maple-tree stand-in; its ordered index is a structure of its own
+ * (layout_index.ts), so a corrupted or looping tree cannot mislead it.
  *
  * LayoutView is what the rules (rules/) need to see; both this cheap
  * layout and the reference model (src/fuzz/model) implement it, so the
@@ -13,7 +13,7 @@
  * O(log n).
  */
 
-import BTree from 'sorted-btree';
+import { StartIndex } from './layout_index';
 import type { AnonId, FileId, InjectPointName, VmOpsKind } from './types';
 
 /** One VMA as the rules see it. */
@@ -90,18 +90,22 @@ export class LayoutDriftError extends Error {
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
 /**
- * The cheap layout model the replayer keeps beside the port: a B+ tree of
+ * The cheap layout model the replayer keeps beside the port: an ordered index of
  * the VMAs by start address for lookups by address, and links between
  * neighbours in address order, so that a VMA's neighbours and a walk over a
  * range cost no tree search.
  */
 export class TraceLayout implements LayoutView {
-  private readonly tree = new BTree<number, LayoutRecord>();
-  private readonly ids = new Map<number, LayoutRecord>();
+  private readonly index = new StartIndex<LayoutRecord>();
+  /*
+   * The live VMAs by id: ids are dense from 1 (the registry hands them out
+   * in order), so an array, 8 bytes an id, where a Map took ~40 bytes a VMA.
+   */
+  private readonly ids: (LayoutRecord | undefined)[] = [undefined];
+  private live = 0;
   private readonly nullChains = new Set<LayoutRecord>();
   /** The lowest VMA. */
   private head: LayoutRecord | null = null;
-  private readonly pair: [number, LayoutRecord] = [0, null as unknown as LayoutRecord];
   /** How many VMA ids have been handed out. */
   allocated = 0;
   counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
@@ -110,7 +114,12 @@ export class TraceLayout implements LayoutView {
   readonly faults = new LayoutFaults();
 
   byId(id: number): LayoutVma | undefined {
-    return this.ids.get(id);
+    return this.record(id);
+  }
+
+  /* The live record of VMA @id; any number may be asked (a trace names ids of its own). */
+  private record(id: number): LayoutRecord | undefined {
+    return Number.isInteger(id) && id >= 1 && id < this.ids.length ? this.ids[id] : undefined;
   }
 
   wasAllocated(id: number): boolean {
@@ -119,7 +128,7 @@ export class TraceLayout implements LayoutView {
 
   /* The VMA with the highest start at or below addr. */
   private floor(addr: number): LayoutRecord | null {
-    return this.tree.getPairOrNextLower(addr, this.pair)?.[1] ?? null;
+    return this.index.floor(addr);
   }
 
   before(addr: number): LayoutVma | null {
@@ -164,7 +173,7 @@ export class TraceLayout implements LayoutView {
   }
 
   get mapCount(): number {
-    return this.ids.size;
+    return this.live;
   }
 
   /** Every VMA in address order (for tests and messages; O(n)). */
@@ -188,18 +197,19 @@ export class TraceLayout implements LayoutView {
     let nChanged = 0;
     for (let i = 0; i < count; i++) {
       const id = ids[i];
-      const old = this.ids.get(id) ?? null;
+      const old = this.record(id) ?? null;
       const oldStart = old === null ? 0 : old.start;
       const oldEnd = old === null ? 0 : old.end;
       const now = read(id, old);
       if (old !== null && (now === null || now.start !== oldStart)) {
-        /* Gone or moved: out of the tree and out of the links (a moved one goes back in below). */
-        if (this.tree.get(oldStart) === old) this.tree.delete(oldStart);
+        /* Gone or moved: out of the index and out of the links (a moved one goes back in below). */
+        if (this.index.get(oldStart) === old) this.index.delete(oldStart);
         this.unlink(old);
       }
       if (now === null) {
         if (old !== null) {
-          this.ids.delete(id);
+          this.ids[id] = undefined;
+          this.live--;
           if (this.nullChains.size !== 0) this.nullChains.delete(old);
         }
         continue;
@@ -207,7 +217,12 @@ export class TraceLayout implements LayoutView {
       if (now.chain > 0 && now.chainAnon === null) this.nullChains.add(now);
       else if (this.nullChains.size !== 0) this.nullChains.delete(now);
       if (old === null || now.start !== oldStart) {
-        this.ids.set(id, now);
+        if (old === null) {
+          /* A new VMA: ids arrive in order, so this grows the array by one at most (but pad, whatever comes). */
+          while (this.ids.length <= id) this.ids.push(undefined);
+          this.live++;
+        }
+        this.ids[id] = now;
         placed[nPlaced++] = now;
       } else if (now.end !== oldEnd) {
         changed[nChanged++] = now;
@@ -215,11 +230,12 @@ export class TraceLayout implements LayoutView {
     }
     for (let i = 0; i < nPlaced; i++) {
       const v = placed[i];
-      if (!this.tree.set(v.start, v, false)) {
-        const there = this.tree.get(v.start) as LayoutRecord;
+      if (!this.index.insert(v.start, v)) {
+        const there = this.index.get(v.start) as LayoutRecord;
         throw new LayoutDriftError(`VMA ${v.id} [${hex(v.start)}, ${hex(v.end)}) starts where VMA ${there.id} [${hex(there.start)}, ${hex(there.end)}) does`);
       }
-      const lower = this.tree.nextLowerPair(v.start, this.pair)?.[1] ?? null;
+      /* Starts are whole addresses: the one below v is the floor of v.start - 1. */
+      const lower = v.start > 0 ? this.index.floor(v.start - 1) : null;
       this.link(v, lower);
       changed[nChanged++] = v;
     }

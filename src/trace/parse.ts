@@ -7,7 +7,7 @@
 
 import { TraceFormatError } from './errors';
 import { findDuplicateKey } from './json_keys';
-import { splitSteps, type StepsSplit } from './json_split';
+import { splitSteps, stepText, type StepsSplit } from './json_split';
 import { HexFormatError, isCanonicalHex, parseHexNumber, parseHexU64 } from './hex';
 import {
   AnonFlags,
@@ -664,17 +664,33 @@ const BY_STEP_CHARS = 8 << 20;
  * the errors and their order are the same either way.
  */
 function parseTraceByStep(text: string, source: string): Trace | null {
+  const bytes = textBytes(text);
+  if (bytes === null) return null;
   const steps: TraceStep[] = [];
-  const split = checkByStep(text, source, steps);
+  const split = checkByStep(bytes, source, steps);
   if (split === null) return null;
   const root = JSON.parse(split.skeleton) as { kernel: string; name: string };
   return { format: TRACE_FORMAT, kernel: root.kernel, name: root.name, steps };
 }
 
-/* Check @text step by step (keeping the steps in @out if given); null or a throw on any fault. */
-function checkByStep(text: string, source: string, out: TraceStep[] | null): StepsSplit | null {
-  const split = splitSteps(text);
+/* The UTF-8 bytes of @text; null when it holds a lone surrogate, which UTF-8 cannot carry. */
+function textBytes(text: string): Buffer | null {
+  return LONE_SURROGATE.test(text) ? null : Buffer.from(text, 'utf8');
+}
+
+/* In a u-mode pattern a surrogate pair is one code point, so only a lone surrogate matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/*
+ * Check the document in @bytes (valid UTF-8) step by step, keeping the
+ * steps in @out if given; null or a throw on any fault.  Duplicate keys are
+ * looked for in the document without its steps and in each step's text,
+ * which between them hold every object of the document.
+ */
+function checkByStep(bytes: Buffer, source: string, out: TraceStep[] | null): StepsSplit | null {
+  const split = splitSteps(bytes);
   if (split === null || split.spans.length === 0) return null;
+  if (findDuplicateKey(split.skeleton) !== null) return null;
   const root: unknown = JSON.parse(split.skeleton);
   if (!isObject(root) || root.format !== TRACE_FORMAT) return null;
   for (const key of Object.keys(root)) if (!TOP_LEVEL_KEYS.includes(key)) return null;
@@ -682,16 +698,17 @@ function checkByStep(text: string, source: string, out: TraceStep[] | null): Ste
   const doc: Locator = new Locator(source, null, null);
   readString(doc, 'kernel', root.kernel);
   readString(doc, 'name', root.name);
-  const spans = split.spans;
-  for (let i = 0; 2 * i < spans.length; i++) {
-    const step = parseStep(source, i, JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1])));
+  const count = split.spans.length / 2;
+  for (let i = 0; i < count; i++) {
+    const text = stepText(bytes, split, i);
+    if (findDuplicateKey(text) !== null) return null;
+    const step = parseStep(source, i, JSON.parse(text));
     if (out !== null) out.push(step);
   }
-  if (findDuplicateKey(text) !== null) return null;
   return split;
 }
 
-/** A checked trace whose steps are parsed again from its text when read. */
+/** A checked trace whose steps are parsed again from its bytes when read. */
 export interface LazyTrace {
   readonly name: string;
   readonly kernel: string;
@@ -701,16 +718,21 @@ export interface LazyTrace {
 /**
  * For very long traces: check the whole document as parseTrace() does (a
  * trace with a fault anywhere is refused before any step runs), keeping
- * only where each step's text is; reading steps[i] parses that step again.
- * Null when the document is not plainly laid out (parseTrace() then
- * handles it, errors included).
+ * only where each step's bytes are; reading steps[i] decodes and parses
+ * that step again.  @p input is the document's text, or its bytes, which
+ * must then be valid UTF-8 (isUtf8()) and are held instead of a string as
+ * long as the trace is (a 1,000,000-step trace's text is ~110 MB).  Null
+ * when the document is not plainly laid out, or starts with a byte-order
+ * mark (parseTrace() then handles it, errors included).
  */
-export function parseTraceLazily(text: string, source: string): LazyTrace | null {
+export function parseTraceLazily(input: string | Buffer, source: string): LazyTrace | null {
+  const bytes = typeof input === 'string' ? textBytes(input) : input;
+  if (bytes === null || (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)) return null;
   let split: StepsSplit | null = null;
   let kernel = '';
   let name = '';
   try {
-    split = checkByStep(text, source, null);
+    split = checkByStep(bytes, source, null);
     if (split === null) return null;
     const root = JSON.parse(split.skeleton) as { kernel: string; name: string };
     kernel = root.kernel;
@@ -718,13 +740,13 @@ export function parseTraceLazily(text: string, source: string): LazyTrace | null
   } catch {
     return null;
   }
-  const spans = split.spans;
-  const steps = new Proxy({ length: spans.length / 2 } as { length: number; [index: number]: TraceStep }, {
+  const lazy = split;
+  const steps = new Proxy({ length: lazy.spans.length / 2 } as { length: number; [index: number]: TraceStep }, {
     get(target, key) {
       if (typeof key !== 'string' || key === 'length') return Reflect.get(target, key);
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || 2 * i >= spans.length) return undefined;
-      return parseStep(source, i, JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1])));
+      if (!Number.isInteger(i) || i < 0 || i >= target.length) return undefined;
+      return parseStep(source, i, JSON.parse(stepText(bytes, lazy, i)));
     },
   });
   return { name, kernel, steps };

@@ -12,7 +12,7 @@
  */
 
 import type { LayoutView } from './layout';
-import { checkStep, type RuleOptions } from './rules';
+import { checkStep, NO_RULE_OPTIONS, type RuleOptions } from './rules';
 import type { TraceStep } from './types';
 
 /** A step that breaks a precondition, naming the argument at fault. */
@@ -29,7 +29,7 @@ export class TraceInputError extends Error {
 }
 
 /** Throw a TraceInputError for the first precondition @step breaks in state @layout. */
-export function checkPreconditions(layout: LayoutView, step: TraceStep, opts: RuleOptions = {}): void {
+export function checkPreconditions(layout: LayoutView, step: TraceStep, opts: RuleOptions = NO_RULE_OPTIONS): void {
   const v = checkStep(layout, step, opts);
   if (v !== null) throw new TraceInputError(v.field, v.detail, v.vma ?? null);
 }

@@ -7,6 +7,7 @@
  * built with the real maple tree, would have hit it there.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { KernelBug } from '../vma_internal';
 import { maple_check_count, maple_check_summary } from '../vma_internal/maple_state_check';
@@ -112,18 +113,18 @@ export function badInput(source: string, step: number | null, op: string | null,
   return { name: source, source, status: 'bad-input', stepsRun: 0, step, op, mismatch: null, message, elapsedNs: 0n, validateNs: 0n };
 }
 
-/** Parse and replay the text of one trace; parse errors become bad-input results. */
 /*
  * From this size on (about 300,000 steps), a trace's steps are read one at a
  * time as they are replayed rather than all held (see parseTraceLazily()):
- * the replay of a 1,000,000-step trace then holds its text and one step.
+ * the replay of a 1,000,000-step trace then holds its bytes and one step.
  */
-const LAZY_TRACE_CHARS = 32 << 20;
+const LAZY_TRACE_BYTES = 32 << 20;
 
+/** Parse and replay the text of one trace; parse errors become bad-input results. */
 export function replayText(text: string, source: string): TraceResult {
   let trace: Trace | LazyTrace;
   try {
-    trace = (text.length >= LAZY_TRACE_CHARS ? parseTraceLazily(text, source) : null) ?? parseTrace(text, source);
+    trace = (text.length >= LAZY_TRACE_BYTES ? parseTraceLazily(text, source) : null) ?? parseTrace(text, source);
   } catch (err) {
     if (err instanceof TraceFormatError) return badInput(source, err.step, err.op, err.message);
     throw err;
@@ -131,14 +132,42 @@ export function replayText(text: string, source: string): TraceResult {
   return replaySteps(trace.name, source, trace.steps);
 }
 
-/** The text of a trace, or a bad-input result saying why it cannot be had. */
-export function readTraceText(buf: () => Buffer, source: string): string | TraceResult {
+/** Bytes handed over to replayBytes(), which empties the holder once it no longer needs them. */
+export interface HeldBytes {
+  bytes: Buffer;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Replay the bytes of one trace.  A long one that is valid UTF-8 and
+ * plainly laid out is replayed from its bytes, a step at a time, never
+ * decoded whole; anything else is decoded (the holder is emptied then, so
+ * the bytes can go before the replay) and parsed as text, which names any
+ * error.  The caller keeps no other reference to the bytes.
+ */
+export function replayBytes(held: HeldBytes, source: string): TraceResult {
+  const buf = held.bytes;
+  if (buf.length >= LAZY_TRACE_BYTES && isUtf8(buf)) {
+    const lazy = parseTraceLazily(buf, source);
+    if (lazy !== null) return replaySteps(lazy.name, source, lazy.steps);
+  }
+  held.bytes = NO_BYTES;
+  return replayDecoded(buf, source);
+}
+
+/* Decode and replay; the caller drops its reference to the bytes at once (see replayBytes()). */
+function replayDecoded(buf: Buffer | null, source: string): TraceResult {
+  let text: string;
   try {
-    return decodeTraceText(buf());
+    text = decodeTraceText(buf as Buffer);
   } catch (err) {
     if (err instanceof TraceFileError) return badInput(source, null, null, `${err.message}`);
     throw err;
+  } finally {
+    buf = null;
   }
+  return replayText(text, source);
 }
 
 /**
@@ -147,8 +176,14 @@ export function readTraceText(buf: () => Buffer, source: string): string | Trace
  * @p source names the file in messages (defaults to @p path).
  */
 export function replayFile(path: string, source: string = path, maxBytes: number = DEFAULT_MAX_TRACE_BYTES): TraceResult {
-  const text = readTraceText(() => readTraceFile(path, maxBytes), source);
-  return typeof text === 'string' ? replayText(text, source) : text;
+  const held: HeldBytes = { bytes: NO_BYTES };
+  try {
+    held.bytes = readTraceFile(path, maxBytes);
+  } catch (err) {
+    if (err instanceof TraceFileError) return badInput(source, null, null, `${err.message}`);
+    throw err;
+  }
+  return replayBytes(held, source);
 }
 
 /**

@@ -102,7 +102,7 @@ import { toHex } from './hex';
 import { checkPreconditions, TraceInputError } from './preconditions';
 import { LayoutDriftError, TraceLayout, type LayoutRecord } from './layout';
 import { LayoutLearner } from './layout_sync';
-import type { RuleOptions } from './rules';
+import { NO_RULE_OPTIONS, type RuleOptions } from './rules';
 import type {
   AnonFlags,
   AnonId,
@@ -354,7 +354,7 @@ export class TraceWorld {
    * one is broken, naming the field and the VMA it conflicts with); changes
    * nothing, and never touches the port.
    */
-  check(step: TraceStep, opts: RuleOptions = {}): void {
+  check(step: TraceStep, opts: RuleOptions = NO_RULE_OPTIONS): void {
     checkPreconditions(this.layout, step, opts);
   }
 

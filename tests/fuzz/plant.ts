@@ -13,7 +13,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type ts from 'typescript';
@@ -72,7 +72,14 @@ function transpile(text: string, fileName: string): string {
   typescript ??= require('typescript') as typeof ts;
   const js = typescript.transpileModule(text, { compilerOptions: OPTIONS as ts.CompilerOptions, fileName }).outputText;
   mkdirSync(CACHE, { recursive: true });
-  writeFileSync(cached, js);
+  /*
+   * Written under a name of its own, then renamed into place: the planted
+   * suites run in parallel workers, and one of them must never read a file
+   * another is still writing (a half-written module loads as a broken copy).
+   */
+  const tmp = `${cached}.${process.pid}.tmp`;
+  writeFileSync(tmp, js);
+  renameSync(tmp, cached);
   return js;
 }
 

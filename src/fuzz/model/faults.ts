@@ -45,6 +45,20 @@ export class Faults {
     return f;
   }
 
+  /**
+   * Take over what a clone did during one step (see ModelState.adoptStep):
+   * its switches and the points it fired; its calls are added to this tally.
+   */
+  adoptStep(t: Faults): void {
+    this.armed = t.armed;
+    this.failPrealloc = t.failPrealloc;
+    this.failNth = t.failNth;
+    this.preallocAttempts = t.preallocAttempts;
+    this.maxMapCount = t.maxMapCount;
+    this.fired = t.fired;
+    for (const [p, n] of t.calls) this.calls.set(p, (this.calls.get(p) ?? 0) + n);
+  }
+
   /** inject: pass `after` qualifying calls, then fail `count`; count 0 disarms. */
   arm(point: InjectPointName, count: number, after: number): void {
     if (count === 0) this.armed.delete(point);

@@ -29,6 +29,22 @@ export interface Seg {
   chainAnon: AnonId | null;
 }
 
+/* A copy of a segment, field by field (cheaper than a spread for every trial's clone). */
+function copySeg(s: Seg): Seg {
+  return {
+    id: s.id,
+    start: s.start,
+    end: s.end,
+    pgoff: s.pgoff,
+    flags: s.flags,
+    anon: s.anon,
+    file: s.file,
+    ops: s.ops,
+    chain: s.chain,
+    chainAnon: s.chainAnon,
+  };
+}
+
 /** Pages in a byte length. */
 export const pages = (bytes: number): number => Math.floor(bytes / PAGE_SIZE);
 
@@ -65,11 +81,30 @@ export class ModelState implements LayoutView {
 
   /** Copy the persistent state (not the step's marks) into `m`. */
   protected copyInto(m: ModelState): void {
-    m.segs = this.segs.map((s) => ({ ...s }));
+    m.segs = this.segs.map(copySeg);
     m.nextId = this.nextId;
     m.faults = this.faults.clone();
     Object.assign(m.counters, this.counters);
     m.defFlags = this.defFlags;
+  }
+
+  /**
+   * Become @p t, a clone of this state that has just run one step (a
+   * validation trial): its segments, counters and switches, and what the
+   * step did.  The same as running that step here, without running it again.
+   */
+  protected adoptStep(t: ModelState): void {
+    this.stamp++;
+    this.segs = t.segs;
+    this.nextId = t.nextId;
+    this.faults.adoptStep(t.faults);
+    Object.assign(this.counters, t.counters);
+    this.defFlags = t.defFlags;
+    this.written = t.written;
+    this.freed = t.freed;
+    this.anonMarks = t.anonMarks;
+    this.warnings = t.warnings;
+    this.paths = t.paths;
   }
 
   /** Forget what the previous step did. */

@@ -11,7 +11,7 @@
  * step is tried on a copy of the model.
  */
 
-import type { TraceStep } from '../../trace/types';
+import type { TraceExpect, TraceStep } from '../../trace/types';
 import { checkStep } from '../../trace/rules';
 import { ModelRefusal } from './state';
 import type { VmaModel } from '../model';
@@ -52,8 +52,9 @@ export function validateStep(m: VmaModel, step: TraceStep, opts: ValidateOptions
 /* Try the step on a copy: refused, warning, counters wrapping or a known defect make it invalid. */
 function trial(m: VmaModel, step: TraceStep, opts: ValidateOptions): Invalid {
   const t = m.clone();
+  let e: TraceExpect;
   try {
-    const e = t.apply(step, false);
+    e = t.apply(step, false);
     if (e.warnings) return 'would warn';
   } catch (err) {
     if (err instanceof ModelRefusal) return err.message;
@@ -62,5 +63,7 @@ function trial(m: VmaModel, step: TraceStep, opts: ValidateOptions): Invalid {
   if (!opts.allowCounterWrap && (t.counters.total < 0 || t.counters.locked < 0)) return 'would unmap uncharged pages';
   const refused = (p: string): boolean => KNOWN_DEFECT_PATHS.includes(p) && (!opts.allowKnownDefects || (opts.heldBack?.includes(p) ?? false));
   if (t.paths.some(refused)) return 'reaches a known v6.15 defect';
+  /* The step is valid: the trial is what running it does (applyChecked() may take it over). */
+  m.keepTrial(step, t, e);
   return null;
 }

@@ -73,6 +73,8 @@ export function userSpan(startField: string, start: number, endField: string, en
   const bad = aligned(startField, start) ?? aligned(endField, end);
   if (bad) return bad;
   if (start >= end) return violation(endField, `empty range [${hex(start)}, ${hex(end)})`);
+  /* The span's text is made only for a message (most steps pass; hex() per step was garbage). */
+  if (userRange(startField, start, endField, end - start) === null) return null;
   return userRange(startField, start, endField, end - start, `[${hex(start)}, ${hex(end)})`);
 }
 

@@ -22,13 +22,14 @@ import { checkCopyVma, checkExpand, checkMergeExtend, checkNewRange, checkShrink
 import { checkFaultSwitch, checkSetter, checkTakeAllLocks, checkUnmappedArea } from './misc';
 import { checkModify } from './modify';
 import { checkMlockall } from './mlock';
-import { checkMmap, checkMunmap, type RuleOptions } from './unmap';
+import { checkMmap, checkMunmap, NO_RULE_OPTIONS, type RuleOptions } from './unmap';
 
 export type { Verdict, Violation } from './common';
 export type { RuleOptions } from './unmap';
+export { NO_RULE_OPTIONS } from './unmap';
 
 /** The first precondition @step breaks in state @l, or null. */
-export function checkStep(l: LayoutView, step: TraceStep, opts: RuleOptions = {}): Verdict {
+export function checkStep(l: LayoutView, step: TraceStep, opts: RuleOptions = NO_RULE_OPTIONS): Verdict {
   switch (step.op) {
     case 'alloc_and_link':
     case 'merge_new':

@@ -22,6 +22,9 @@ export interface RuleOptions {
   readonly allowKnownDefects?: boolean;
 }
 
+/** The default options: one shared object, not a new {} per checked step. */
+export const NO_RULE_OPTIONS: RuleOptions = Object.freeze({});
+
 /** munmap and vm_munmap: no uncharged pages unmapped. */
 export function checkMunmap(l: LayoutView, step: MunmapStep | VmMunmapStep): Verdict {
   /* What do_vmi_munmap() refuses with -EINVAL before it looks at any VMA. */
