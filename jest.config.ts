@@ -1,8 +1,9 @@
 /**
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Loaded by ts-node without type-checking it (tsc --noEmit checks this file
- * with the rest, first): a type-checking load costs seconds per jest run.
+ * Loaded by ts-node without type-checking it (npm test's tsc -b checks this
+ * file first, tsconfig.check.json): a type-checking load costs seconds per
+ * jest run.
  * @jest-config-loader-options {"transpileOnly": true, "compilerOptions": {"module": "CommonJS", "moduleResolution": "node10", "ignoreDeprecations": "6.0"}}
  */
 import type { Config } from 'jest';
