@@ -167,6 +167,6 @@ if (require.main === module) {
   }
   else {
     const i = argv.indexOf('--runs');
-    raceBench(i >= 0 ? Number(argv[i + 1]) : 4000, RACE_BENCH_BUGS, ['sc', 'lkmm']);
+    raceBench(i >= 0 ? Number(argv[i + 1]) : DEFAULT_RACE.runs, RACE_BENCH_BUGS, ['sc', 'lkmm']);
   }
 }
