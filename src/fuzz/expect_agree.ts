@@ -5,7 +5,7 @@
  * name, without compareExpect()'s walk over the key list and its
  * serialisation of objects.  It answers only "certainly equal" or "ask
  * compareExpect()": whenever it says they agree, compareExpect() finds no
- * difference (tests/fuzz/expect_agree.test.ts holds it to that); when it
+ * difference (tests/fuzz/fast_paths.test.ts holds it to that); when it
  * says no, compareExpect() names the difference (or finds none, for an
  * expectation shape this test does not take apart, such as a layout or
  * take_all_locks' locked sets).

@@ -13,18 +13,13 @@
  * their module instances) and under node from dist/ (the benchmark).  Needs
  * the typescript package, a development dependency.
  *
- * Transpiled files are cached by content (the exact text given to the
- * compiler, its options and the compiler's version) under
- * node_modules/.cache/vma-harness/plant/: transpiling is deterministic, so a
- * hit is exactly what the compiler would return, and the compiler itself
- * (~2 s to load) is only loaded on a miss.
+ * Transpiled files are cached by content (src/util/transpile.ts).
  */
 
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import type * as TS from 'typescript';
+import { transpileCached } from '../util/transpile';
 
 /** One edit of one file: @from (text or pattern) must occur exactly once. */
 export interface PlantEdit {
@@ -45,55 +40,6 @@ const RUNTIME_ROOT = resolve(__dirname, '..');
 const SOURCE_ROOT = resolve(__dirname, '..', '..', 'src');
 
 const made: string[] = [];
-
-/* The transpile cache (content-addressed), and the compiler once loaded. */
-const CACHE_DIR = resolve(__dirname, '..', '..', 'node_modules', '.cache', 'vma-harness', 'plant');
-let compiler: typeof TS | null = null;
-let compilerVersion: string | null = null;
-
-function typescript(): typeof TS {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (compiler === null) compiler = require('typescript') as typeof TS;
-  return compiler;
-}
-
-/* The compiler's version, read from its package.json without loading it. */
-function version(): string {
-  if (compilerVersion === null) {
-    try {
-      compilerVersion = (JSON.parse(readFileSync(require.resolve('typescript/package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      compilerVersion = typescript().version;
-    }
-  }
-  return compilerVersion;
-}
-
-/* @text (file @name) as CommonJS, from the cache or the compiler. */
-function transpile(text: string, name: string): string {
-  const key = createHash('sha256').update(`${version()}\0cjs-es2022-esModuleInterop\0${name}\0${text}`).digest('hex');
-  const file = join(CACHE_DIR, `${key}.js`);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    /* not cached yet */
-  }
-  const ts = typescript();
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    fileName: name,
-  }).outputText;
-  try {
-    /* Written aside and renamed, so that a concurrent reader never sees half a file. */
-    mkdirSync(CACHE_DIR, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, js);
-    renameSync(tmp, file);
-  } catch {
-    /* an unwritable cache only costs time */
-  }
-  return js;
-}
 
 function applyEdit(text: string, e: PlantEdit): string {
   if (typeof e.from === 'string') {
@@ -135,7 +81,7 @@ export function plantedCopy<T>(spec: PlantSpec, entry: string): T {
     let text = readFileSync(join(src, f), 'utf8');
     for (const e of pending.get(f) ?? []) text = applyEdit(text, e);
     pending.delete(f);
-    const js = transpile(retarget(text, spec.dir), f);
+    const js = transpileCached(retarget(text, spec.dir), f);
     writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
   }
   if (pending.size) throw new Error(`plant: no file ${[...pending.keys()].join(', ')} in src/${spec.dir}`);

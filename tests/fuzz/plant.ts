@@ -8,21 +8,19 @@
  * copy has its own port, stub layer, model and fuzzer, so nothing it does
  * touches the real ones; switching one bug on at a time lets all of them
  * share one copy and one warmed-up JIT.  Transpiled files are cached by
- * content under node_modules/.cache (transpiling is the slow part; the
- * first run fills the cache).
+ * content (src/util/transpile.ts: transpiling is the slow part; the first
+ * run fills the cache).
  */
 
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import type ts from 'typescript';
+import { transpileCached } from '../../src/util/transpile';
 import type { TraceOpName } from '../../src/trace/types';
 import { COMMANDS, RUNS, SEED, SWEEP_PER_OP } from './suite';
 
 const ROOT = join(__dirname, '..', '..');
 const SRC = join(ROOT, 'src');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'vma-harness-planted');
 /* What the fuzzer never loads. */
 const SKIP = /^(bench|cli)([/\\]|\.ts$)/;
 
@@ -56,31 +54,6 @@ function sources(dir: string): string[] {
     else if (e.name.endsWith('.ts') && !SKIP.test(relative(SRC, p))) out.push(p);
   }
   return out;
-}
-
-/* TypeScript is loaded only when something is not in the cache yet. */
-let typescript: typeof ts | null = null;
-const TS_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'typescript', 'package.json'), 'utf8')) as { version: string }).version;
-/* CommonJS, ES2022, per-file transpilation. */
-const OPTIONS = { module: 1, target: 9, esModuleInterop: true, isolatedModules: true, noLib: true, noResolve: true };
-
-/* The JavaScript of one source text, from the cache or freshly transpiled. */
-function transpile(text: string, fileName: string): string {
-  const key = createHash('sha1').update(`${TS_VERSION}\0${JSON.stringify(OPTIONS)}\0${text}`).digest('hex');
-  const cached = join(CACHE, `${key}.js`);
-  if (existsSync(cached)) return readFileSync(cached, 'utf8');
-  typescript ??= require('typescript') as typeof ts;
-  const js = typescript.transpileModule(text, { compilerOptions: OPTIONS as ts.CompilerOptions, fileName }).outputText;
-  mkdirSync(CACHE, { recursive: true });
-  /*
-   * Written under a name of its own, then renamed into place: the planted
-   * suites run in parallel workers, and one of them must never read a file
-   * another is still writing (a half-written module loads as a broken copy).
-   */
-  const tmp = `${cached}.${process.pid}.tmp`;
-  writeFileSync(tmp, js);
-  renameSync(tmp, cached);
-  return js;
 }
 
 /* The global the planted code reads to know which bug is on. */
@@ -117,7 +90,7 @@ export function plantInCopy(file: string, bugs: readonly Bug[], more: Readonly<R
     }
     const out = join(dir, rel.replace(/\.ts$/, '.js'));
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, transpile(text, rel));
+    writeFileSync(out, transpileCached(text, rel));
   }
   for (const f of edits.keys()) if (!planted.has(f)) throw new Error(`plant: no file ${f} under src/`);
   const loaded = new Map<string, unknown>();
