@@ -3,7 +3,7 @@
  * Jest's node environment, plus one TypeScript compiler per worker process
  * instead of one per test file.  Jest gives every test file a fresh module
  * registry, so a suite that required `typescript` (the README example's
- * transpile, the planted copies of src/util/transpile.ts on a cache miss)
+ * transpile; src/util/transpile.ts for a planted copy on a cache miss)
  * compiled and ran the whole 9 MB compiler again, cold, ~1-2 s of CPU each.
  * Here the worker loads it once, on first use, with Node's own require,
  * and tests/support/typescript.js (jest.config.ts maps `typescript` to it)
