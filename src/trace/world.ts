@@ -333,8 +333,7 @@ export class TraceWorld {
     /* vm_start lies in a gap: the entry before the gap. */
     if (floor.last < vma.vm_start) return floor.value;
     /* vm_start lies in an entry: the one before that entry. */
-    if (floor.index === 0) return null;
-    const before = ranges.floor(floor.index - 1);
+    const before = ranges.locatedPrev;
     return before === null ? null : before.value;
   }
 
