@@ -275,13 +275,6 @@ export class RangeTree<T> {
   locatedNext: RangeEntry<T> | null = null;
   /** Set by locate(): the entry before locatedFloor, or null. */
   locatedPrev: RangeEntry<T> | null = null;
-  /*
-   * The addresses the last locate() answer holds for while the tree is
-   * unchanged (finger not null): from locatedFloor's start (or below
-   * everything) up to, not including, locatedNext's start.
-   */
-  private spanLo: number = Number.NEGATIVE_INFINITY;
-  private spanHi: number = Number.NEGATIVE_INFINITY;
 
   /**
    * floor(addr), the entry after it and the one before it, in one descent
@@ -290,8 +283,16 @@ export class RangeTree<T> {
    * addr lies below every entry, so the floor is always in that leaf.)
    */
   locate(addr: number): void {
-    /* Unchanged tree, and addr in the span the last answer holds for. */
-    if (this.finger !== null && addr >= this.spanLo && addr < this.spanHi) return;
+    /*
+     * Unchanged tree, and addr in the span the last answer holds for: from
+     * its floor's start (or below everything) up to, not including, its
+     * next entry's start (or above everything).
+     */
+    if (this.finger !== null) {
+      const f = this.locatedFloor;
+      const nx = this.locatedNext;
+      if ((f === null || addr >= f.index) && (nx === null || addr < nx.index)) return;
+    }
     let leaf = this.finger;
     if (
       leaf === null ||
@@ -320,8 +321,6 @@ export class RangeTree<T> {
     }
     if (k < ents.length) this.locatedNext = ents[k];
     else this.locatedNext = node.next !== null ? node.next.entries[0] : null;
-    this.spanLo = this.locatedFloor !== null ? this.locatedFloor.index : Number.NEGATIVE_INFINITY;
-    this.spanHi = this.locatedNext !== null ? this.locatedNext.index : Number.POSITIVE_INFINITY;
   }
 
   /** The entry with the smallest start >= addr, or null. */
