@@ -16,7 +16,7 @@ import type { vm_area_struct } from './structs';
 
 /*
  * One logged free: numbers only, so that a log nobody has drained yet keeps
- * no freed object alive (a replayer drains it only before a compared step).
+ * no freed object alive.
  */
 export interface FreeEvent {
   readonly id: number;
