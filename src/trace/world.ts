@@ -54,7 +54,7 @@ import {
 import {
   vma_start_write,
   vma_write_log_enable,
-  vma_write_log_take,
+  vma_write_log_reset,
 } from '../vma_internal/vma_lock';
 import {
   vma_dummy_vm_ops,
@@ -333,8 +333,7 @@ export class TraceWorld {
     /* vm_start lies in a gap: the entry before the gap. */
     if (floor.last < vma.vm_start) return floor.value;
     /* vm_start lies in an entry: the one before that entry. */
-    if (floor.index === 0) return null;
-    const before = ranges.floor(floor.index - 1);
+    const before = ranges.locatedPrev;
     return before === null ? null : before.value;
   }
 
@@ -668,7 +667,7 @@ export class TraceWorld {
    * after every step, apart from the warning count).
    */
   endStep(): void {
-    for (const v of vma_write_log_take()) v.vm_lock_seq = UINT_MAX;
+    vma_write_log_reset();
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
       const av = this.anonVmas[i];
       av.was_cloned = false;

@@ -283,6 +283,16 @@ export class RangeTree<T> {
    * addr lies below every entry, so the floor is always in that leaf.)
    */
   locate(addr: number): void {
+    /*
+     * Unchanged tree, and addr in the span the last answer holds for: from
+     * its floor's start (or below everything) up to, not including, its
+     * next entry's start (or above everything).
+     */
+    if (this.finger !== null) {
+      const f = this.locatedFloor;
+      const nx = this.locatedNext;
+      if ((f === null || addr >= f.index) && (nx === null || addr < nx.index)) return;
+    }
     let leaf = this.finger;
     if (
       leaf === null ||
@@ -577,9 +587,34 @@ export class RangeTree<T> {
       x2 = null;
     }
     const added = x0 === null ? 0 : x1 === null ? 1 : x2 === null ? 2 : 3;
+    /*
+     * The leaf's widest hole without a rescan, when its parent's record of
+     * it is realised by a hole the splice leaves alone: the holes it
+     * touches are those between entries p - 1 .. q (before) and
+     * p - 1 .. p + added (after).  -1: rescan (refresh()).
+     */
+    let leafGap = -1;
+    if (depth > 0) {
+      const oldMax = pathNodes[depth - 1].gaps[pathSlots[depth - 1]];
+      let oldLocal = 0;
+      const hi = q < n ? q : n - 1;
+      for (let a = p > 0 ? p - 1 : 0; a < hi; a++) {
+        const g = ents[a + 1].index - ents[a].last - 1;
+        if (g > oldLocal) oldLocal = g;
+      }
+      if (oldLocal < oldMax) leafGap = oldMax;
+    }
     replaceEntries(ents, p, removed, added, x0, x1, x2);
+    if (leafGap >= 0) {
+      const m = ents.length;
+      const hi = p + added < m ? p + added : m - 1;
+      for (let b = p > 0 ? p - 1 : 0; b < hi; b++) {
+        const g = ents[b + 1].index - ents[b].last - 1;
+        if (g > leafGap) leafGap = g;
+      }
+    }
     this.count += added - removed;
-    this.fixUp(depth);
+    this.fixUp(depth, leafGap);
   }
 
   /**
@@ -614,14 +649,14 @@ export class RangeTree<T> {
    * split what overflowed, merge or borrow for what underflowed, refresh the
    * summaries, and stop early once a level comes out unchanged.
    */
-  private fixUp(depth: number): void {
+  private fixUp(depth: number, leafGap: number = -1): void {
     for (let d = depth - 1; d >= 0; d--) {
       const parent = pathNodes[d] as Inner<T>;
       const slot = pathSlots[d];
       const n = nodeSize(parent.children[slot]);
       if (n > NODE_MAX) this.splitChild(parent, slot);
       else if (n < NODE_MIN) this.mergeOrBorrow(parent, slot > 0 ? slot - 1 : slot);
-      else if (!this.refresh(parent, slot)) return;
+      else if (!(d === depth - 1 && leafGap >= 0 ? this.refreshLeaf(parent, slot, leafGap) : this.refresh(parent, slot))) return;
     }
     const root = this.root;
     if (nodeSize(root) > NODE_MAX) {
@@ -833,6 +868,21 @@ export class RangeTree<T> {
     y.keys.splice(slot, 1);
     y.lasts.splice(slot, 1);
     y.gaps.splice(slot, 1);
+  }
+
+  /**
+   * refresh() of a leaf child whose widest hole the caller worked out
+   * (@p gap): only its first start and last end are read.
+   */
+  private refreshLeaf(y: Inner<T>, slot: number, gap: number): boolean {
+    const e = (y.children[slot] as Leaf<T>).entries;
+    const lo = e[0].index;
+    const hi = e[e.length - 1].last;
+    if (y.keys[slot] === lo && y.lasts[slot] === hi && y.gaps[slot] === gap) return false;
+    y.keys[slot] = lo;
+    y.lasts[slot] = hi;
+    y.gaps[slot] = gap;
+    return true;
   }
 
   /**

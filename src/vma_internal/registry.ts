@@ -14,13 +14,19 @@
 import { KernelBug } from './bug';
 import type { vm_area_struct } from './structs';
 
+/*
+ * One logged free: numbers only, so that a log nobody has drained yet keeps
+ * no freed object alive.
+ */
 export interface FreeEvent {
-  readonly vma: vm_area_struct;
   readonly id: number;
   /** vm_refcnt when vm_area_free() was called (0 for a detached VMA). */
   readonly refcnt: number;
 }
 
+const NO_FREES: readonly FreeEvent[] = Object.freeze([]);
+
+/** Ids, liveness and the free log of every VMA the stub layer allocates. */
 export class VmaRegistry {
   private nextId = 1;
   /*
@@ -54,7 +60,7 @@ export class VmaRegistry {
     this.live--;
     vma.__freed = true;
     this.freedTotal++;
-    this.log.push({ vma, id, refcnt: vma.vm_refcnt });
+    this.log.push({ id, refcnt: vma.vm_refcnt });
   }
 
   /** The live object with this id, or undefined. */
@@ -95,9 +101,10 @@ export class VmaRegistry {
     return this.live;
   }
 
-  /** The frees logged since the last call, oldest first. */
-  takeFreed(): FreeEvent[] {
+  /** The frees logged since the last call, oldest first (a shared empty array when none). */
+  takeFreed(): readonly FreeEvent[] {
     const out = this.log;
+    if (out.length === 0) return NO_FREES;
     this.log = [];
     return out;
   }

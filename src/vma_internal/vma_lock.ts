@@ -77,21 +77,37 @@ export function vma_mark_detached(vma: vm_area_struct): void {
 
 /*
  * Optional log of the VMAs vma_start_write() ran on, so that a replayer can
- * reset their marks without walking every VMA (off unless asked for).
+ * reset their marks without walking every VMA (off unless asked for).  The
+ * first writeCount slots are the log; the array is kept from one reset to
+ * the next (slots past writeCount are stale, overwritten as the log grows
+ * again), so logging a write allocates nothing once the array is big
+ * enough for one step.
  */
 let writeLog: vm_area_struct[] | null = null;
+let writeCount = 0;
 
-/** Start (or stop) logging write starts; returns the log being filled. */
+/** Start (or stop) logging write starts. */
 export function vma_write_log_enable(on: boolean): void {
   writeLog = on ? [] : null;
+  writeCount = 0;
 }
 
-/** The VMAs written since the last call (may repeat), oldest first. */
+/** The VMAs written since the last take or reset (may repeat), oldest first. */
 export function vma_write_log_take(): vm_area_struct[] {
   if (writeLog === null) return [];
-  const out = writeLog;
-  writeLog = [];
+  const out = writeLog.slice(0, writeCount);
+  writeCount = 0;
   return out;
+}
+
+/**
+ * Put the write mark (vm_lock_seq) of every VMA written since the last
+ * take or reset back to UINT_MAX, and empty the log.
+ */
+export function vma_write_log_reset(): void {
+  if (writeLog === null) return;
+  for (let i = 0; i < writeCount; i++) writeLog[i].vm_lock_seq = UINT_MAX;
+  writeCount = 0;
 }
 
 /** Tells tests a write has begun: vm_lock_seq goes from UINT_MAX to 0. */
@@ -99,5 +115,5 @@ export function vma_start_write(vma: vm_area_struct): void {
   if (kernel_lock !== null) return kernel_lock.vma_start_write(vma);
   vma_check_live(vma, 'vma_start_write');
   vma.vm_lock_seq = (vma.vm_lock_seq + 1) >>> 0;
-  if (writeLog !== null) writeLog.push(vma);
+  if (writeLog !== null) writeLog[writeCount++] = vma;
 }

@@ -774,4 +774,33 @@ describe('locate', () => {
     }
     expect(wrong).toEqual([]);
   });
+
+  test('a locate() within the span of the last answer, and one after a store or a clear, answer as a descent would', () => {
+    const t = new RangeTree<string>();
+    t.store(100, 199, 'a');
+    t.store(300, 399, 'b');
+    t.store(500, 599, 'c');
+    const seen = (addr: number): (string | null)[] => {
+      t.locate(addr);
+      return [t.locatedPrev?.value ?? null, t.locatedFloor?.value ?? null, t.locatedNext?.value ?? null];
+    };
+    /* The span of b's answer is [300, 500): inside it, then at both of its ends. */
+    expect(seen(350)).toEqual(['a', 'b', 'c']);
+    expect(seen(300)).toEqual(['a', 'b', 'c']);
+    expect(seen(499)).toEqual(['a', 'b', 'c']);
+    expect(seen(500)).toEqual(['b', 'c', null]);
+    expect(seen(299)).toEqual([null, 'a', 'b']);
+    expect(seen(5)).toEqual([null, null, 'a']);
+    expect(seen(0)).toEqual([null, null, 'a']);
+    /* A store inside the span of the last answer changes it. */
+    expect(seen(450)).toEqual(['a', 'b', 'c']);
+    t.store(420, 429, 'd');
+    expect(seen(450)).toEqual(['b', 'd', 'c']);
+    t.store(420, 429, null);
+    expect(seen(450)).toEqual(['a', 'b', 'c']);
+    t.clear();
+    expect(seen(450)).toEqual([null, null, null]);
+    t.store(440, 460, 'e');
+    expect(seen(450)).toEqual([null, 'e', null]);
+  });
 });

@@ -30,6 +30,9 @@ import {
   vma_mark_detached,
   vma_registry,
   vma_start_write,
+  vma_write_log_enable,
+  vma_write_log_reset,
+  vma_write_log_take,
   warn_count,
   warn_records,
   type vm_area_struct,
@@ -99,6 +102,49 @@ describe('vm_refcnt and attach/detach', () => {
     expect(vma.vm_lock_seq).toBe(UINT_MAX);
     expect(vma_write_started(vma)).toBe(false);
     expect(vma.vm_refcnt).toBe(0);
+  });
+
+  test('the write log: take and reset see only the writes since the last take or reset', () => {
+    const mm = new mm_struct();
+    const a = vm_area_alloc(mm) as vm_area_struct;
+    const b = vm_area_alloc(mm) as vm_area_struct;
+    const c = vm_area_alloc(mm) as vm_area_struct;
+    vma_write_log_enable(true);
+    try {
+      vma_start_write(a);
+      vma_start_write(b);
+      vma_start_write(a);
+      vma_write_log_reset();
+      expect([a.vm_lock_seq, b.vm_lock_seq, c.vm_lock_seq]).toEqual([UINT_MAX, UINT_MAX, UINT_MAX]);
+      /* The reset emptied the log: only c's write is logged now. */
+      vma_start_write(c);
+      expect(vma_write_log_take()).toEqual([c]);
+      expect(vma_write_log_take()).toEqual([]);
+      vma_start_write(b);
+      b.vm_lock_seq = 7;
+      vma_start_write(c);
+      vma_write_log_reset();
+      expect([b.vm_lock_seq, c.vm_lock_seq]).toEqual([UINT_MAX, UINT_MAX]);
+      vma_start_write(a);
+      expect(a.vm_lock_seq).toBe(0);
+    } finally {
+      vma_write_log_enable(false);
+    }
+    /* Logging off: writes still mark, nothing is logged, a reset changes nothing. */
+    vma_start_write(b);
+    vma_write_log_reset();
+    expect(b.vm_lock_seq).toBe(0);
+    expect(vma_write_log_take()).toEqual([]);
+  });
+
+  test('the free log holds numbers only, and an empty take allocates nothing new', () => {
+    const vma = vm_area_alloc(new mm_struct()) as vm_area_struct;
+    vma_registry.takeFreed();
+    vm_area_free(vma);
+    const freed = vma_registry.takeFreed();
+    expect(freed).toEqual([{ id: vma.__id, refcnt: 0 }]);
+    expect(vma_registry.takeFreed()).toBe(vma_registry.takeFreed());
+    expect(vma_registry.takeFreed()).toEqual([]);
   });
 });
 
