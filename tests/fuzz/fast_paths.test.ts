@@ -162,9 +162,19 @@ test('the fast intent draws are the composed arbitrary\'s: values, random stream
   fc.sample(new Both(), { seed: 5, numRuns: 300 });
   expect(compared).toBe(600);
   /* Whole command sequences, as the fuzzer draws them. */
+  class Probe implements fc.Command<object, unknown> {
+    constructor(readonly i: Intent) {}
+    check(): boolean {
+      return true;
+    }
+    run(): void {}
+    toString(): string {
+      return '';
+    }
+  }
   const seqs = (arb: fc.Arbitrary<Intent>): Intent[][] =>
-    fc.sample(fc.commands([arb.map((i) => ({ i, check: () => true, run: () => undefined, toString: () => '' }))], { maxCommands: 80, size: 'max' }), { seed: 9, numRuns: 20 })
-      .map((cmds) => [...cmds].map((c) => c.i));
+    fc.sample(fc.commands([arb.map((i) => new Probe(i))], { maxCommands: 80, size: 'max' }), { seed: 9, numRuns: 20 })
+      .map((cmds) => [...cmds].map((c) => (c as Probe).i));
   const a = seqs(fast);
   expect(a).toEqual(seqs(composed));
   expect(a.flat().length).toBeGreaterThan(200);
