@@ -130,29 +130,46 @@ export class ModelState implements LayoutView {
 
   /* Lookups --------------------------------------------------------------- */
 
+  /* (Plain loops: these run many times per command, on a handful of segments.) */
+
   byId(id: number): Seg | undefined {
-    return this.segs.find((s) => s.id === id);
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) if (segs[i].id === id) return segs[i];
+    return undefined;
   }
 
   containing(addr: number): Seg | null {
-    return this.segs.find((s) => s.start <= addr && addr < s.end) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.start <= addr && addr < s.end) return s;
+    }
+    return null;
   }
 
   /** The last VMA ending at or before addr. */
   before(addr: number): Seg | null {
+    const segs = this.segs;
     let r: Seg | null = null;
-    for (const s of this.segs) if (s.end <= addr) r = s;
+    for (let i = 0; i < segs.length; i++) if (segs[i].end <= addr) r = segs[i];
     return r;
   }
 
   /** The first VMA starting at or after addr. */
   after(addr: number): Seg | null {
-    return this.segs.find((s) => s.start >= addr) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) if (segs[i].start >= addr) return segs[i];
+    return null;
   }
 
   /** The first VMA intersecting [start, end). */
   firstIn(start: number, end: number): Seg | null {
-    return this.segs.find((s) => s.end > start && s.start < end) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.end > start && s.start < end) return s;
+    }
+    return null;
   }
 
   isFree(start: number, end: number): boolean {
@@ -180,13 +197,22 @@ export class ModelState implements LayoutView {
 
   /** Visit the VMAs intersecting [start, end) in address order; stop when fn returns true. */
   someIn(start: number, end: number, fn: (v: Seg) => boolean): boolean {
-    for (const s of this.segs) if (s.end > start && s.start < end && fn(s)) return true;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.end > start && s.start < end && fn(s)) return true;
+    }
     return false;
   }
 
   /** A VMA whose anon_vma_chain has entries without an anon_vma, if any. */
   nullChainVma(): Seg | null {
-    return this.segs.find((s) => s.chain > 0 && s.chainAnon === null) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.chain > 0 && s.chainAnon === null) return s;
+    }
+    return null;
   }
 
   /* Bookkeeping ------------------------------------------------------------ */
