@@ -27,7 +27,7 @@ import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, SnapshotPool, type VmaSnapshot } from './invariants';
+import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas, type VmaSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { defectPath, recogniseKnownDefect } from './defects';
@@ -151,8 +151,6 @@ export class FuzzSystem {
   readonly steps: TraceStep[] = [];
   /** What the port produced for the last step (its layout only when the step failed). */
   lastExpect: TraceExpect | null = null;
-  /* The snapshots before each command, refilled every time. */
-  private readonly snapshots = new SnapshotPool();
   /* The validator's options for the last validation options seen (the same object all run long). */
   private checkFor: ValidateOptions | null = null;
   private checkOpts: { allowKnownDefects?: boolean } = {};
@@ -170,7 +168,7 @@ export class FuzzSystem {
   run(step: TraceStep, model: VmaModel, input?: ValidateOptions, checked = false): void {
     const w = this.world;
     w.endStep();
-    const before = this.snapshots.take();
+    const before = snapshotVmas();
     const index = this.steps.length;
     this.steps.push(step);
     if (input !== undefined) {

@@ -42,47 +42,6 @@ export function snapshotVmas(): VmaSnapshot[] {
   }));
 }
 
-/* A snapshot entry that a pool may fill again. */
-interface PooledSnapshot {
-  vma: vm_area_struct;
-  start: number;
-  end: number;
-  pgoff: number;
-  flags: bigint;
-}
-
-/**
- * snapshotVmas() into a pool kept by the caller: the entries of @p pool are
- * filled again rather than allocated for every command (the fuzzer's way;
- * the array returned is only valid until the next call on the same pool).
- */
-export class SnapshotPool {
-  private readonly entries: PooledSnapshot[] = [];
-  private readonly out: PooledSnapshot[] = [];
-
-  /** The snapshot of every live VMA, as snapshotVmas() would give it. */
-  take(): readonly VmaSnapshot[] {
-    const live = vma_registry.liveVmas();
-    const out = this.out;
-    out.length = live.length;
-    for (let i = 0; i < live.length; i++) {
-      const vma = live[i];
-      let e = this.entries[i];
-      if (e === undefined) {
-        e = { vma, start: 0, end: 0, pgoff: 0, flags: 0n };
-        this.entries.push(e);
-      }
-      e.vma = vma;
-      e.start = vma.vm_start;
-      e.end = vma.vm_end;
-      e.pgoff = vma.vm_pgoff;
-      e.flags = vma.vm_flags;
-      out[i] = e;
-    }
-    return out;
-  }
-}
-
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
 /** How a violation report starts when maple-tree checks fired during the command. */
@@ -128,7 +87,7 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   const errs: string[] = [];
 
   /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
-  const inTree = checkTree(mm, errs, undefined, inTreeScratch);
+  const inTree = checkTree(mm, errs);
 
   /* Frees: detached at the time; nothing live outside the tree (no leak). */
   for (const [id, refcnt] of actual.freed ?? []) {
@@ -171,11 +130,8 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   /* Maple-tree checks: counted apart from the warnings, failing all the same. */
   const maple = maple_check_summary();
   if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
-  inTreeScratch.clear();
   return errs;
 }
-/* The VMAs found in the tree, one set for every call (emptied after use). */
-const inTreeScratch = new Set<vm_area_struct>();
 
 export * from './invariants_tree';
 export * from './invariants_lock';

@@ -14,17 +14,10 @@ const hex = (v: number): string => `0x${v.toString(16)}`;
  * The tree of @mm: sorted, non-overlapping, non-empty, page-aligned ranges
  * matching their VMAs, no freed VMA reachable, map_count equal to the number
  * of VMAs.  @refcntOk says whether a reachable VMA's vm_refcnt is right
- * (harness mode: exactly 1).  Adds messages to @errs; returns the VMAs found
- * (in @into, emptied first, when given: the fuzzer reuses one set).
+ * (harness mode: exactly 1).  Adds messages to @errs; returns the VMAs found.
  */
-export function checkTree(
-  mm: mm_struct,
-  errs: string[],
-  refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt,
-  into?: Set<vm_area_struct>,
-): Set<vm_area_struct> {
-  const inTree = into ?? new Set<vm_area_struct>();
-  inTree.clear();
+export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt): Set<vm_area_struct> {
+  const inTree = new Set<vm_area_struct>();
   let prevEnd = -1;
 
   /* collect() walks the leaves without an iterator object (this runs after every command). */
