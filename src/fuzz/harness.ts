@@ -104,8 +104,12 @@ function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): st
  * vma-trace/1 rows of both would (id, range, pgoff, flags, anon_vma, file,
  * vm_ops, refcount 1, write mark)?  Compares the values themselves, without
  * writing the rows out: the rows are made only when something differs, to
- * report it.  Throws what the port's side of observe() would throw (a VMA
- * pointing at an object the trace does not know).
+ * report it.  The anon_vma and the file are compared as objects, the
+ * model's ids turned into the trace's objects (one array look-up, where
+ * the port's objects turned into ids were two map look-ups): an object the
+ * trace does not know never equals one of them, so such a VMA disagrees,
+ * and the rows made to report it throw what the port's side of observe()
+ * throws.
  */
 function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
   const entries = w.mm.mm_mt.ranges.collect(layoutScratch);
@@ -120,8 +124,8 @@ function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
       v.vm_end !== s.end ||
       v.vm_pgoff !== s.pgoff ||
       v.vm_flags !== s.flags ||
-      w.anonId(v.anon_vma) !== s.anon ||
-      w.fileId(v.vm_file) !== s.file ||
+      v.anon_vma !== w.anon(s.anon) ||
+      v.vm_file !== w.file(s.file) ||
       w.opsKind(v.vm_ops) !== s.ops ||
       v.vm_refcnt !== 1 ||
       (v.vm_lock_seq !== UINT_MAX) !== model.written.has(s.id)
