@@ -104,13 +104,14 @@ export interface Intent {
 }
 
 /**
- * The intents fast-check draws.  This is what fc.record() over the six
+ * The intents as fast-check composes them: what fc.record() over the six
  * fields builds (fast-check 4: a tuple of the fields' arbitraries plus one
- * boolean, which picks a null prototype for the object), so it draws and
- * shrinks exactly the same values, with a plain mapper instead of
- * record's generic one (which showed in the profile of every command).
+ * boolean, which picks a null prototype for the object), with a plain
+ * mapper instead of record's generic one.  This is the definition of what
+ * is drawn and how it shrinks; intentArbitrary() draws the same values
+ * faster.
  */
-export function intentArbitrary(): fc.Arbitrary<Intent> {
+export function composedIntentArbitrary(): fc.Arbitrary<Intent> {
   const small = fc.nat({ max: 255 });
   return fc
     .tuple(
@@ -124,6 +125,82 @@ export function intentArbitrary(): fc.Arbitrary<Intent> {
       fc.boolean(),
     )
     .map(([op, a, b, c, d, flags]): Intent => ({ op, a, b, c, d, flags }));
+}
+
+const OP_TOTAL_WEIGHT = OP_WEIGHTS.reduce((n, [, w]) => n + w, 0);
+/* For each draw of the weighted choice, the index of the operation it selects. */
+const OP_BY_DRAW: readonly number[] = OP_WEIGHTS.flatMap(([, w], k) => new Array<number>(w).fill(k));
+
+/* What a fast draw keeps to rebuild composedIntentArbitrary()'s context if the value is ever shrunk. */
+class LazyIntentContext {
+  constructor(
+    readonly opIndex: number,
+    readonly proto: number,
+  ) {}
+}
+
+/*
+ * composedIntentArbitrary(), drawing without bias (as fc.commands() draws
+ * its commands) straight from the random stream: the same calls of
+ * nextInt() in the same order as the composed arbitrary makes (the
+ * weighted choice at depth 0, the five naturals, the boolean), the same
+ * Intent, and a small context instead of the ~15 values and contexts the
+ * composed one builds per command.  Shrinking rebuilds the composed
+ * context and lets the composed arbitrary shrink, so shrinks are the same
+ * too (tests/fuzz/fast_paths.test.ts compares draws and shrinks).  With a
+ * bias, the composed arbitrary draws.
+ */
+class IntentArbitrary extends fc.Arbitrary<Intent> {
+  private readonly composed = composedIntentArbitrary();
+
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Intent> {
+    if (biasFactor !== undefined) return this.composed.generate(mrng, biasFactor);
+    const opIndex = OP_BY_DRAW[mrng.nextInt(0, OP_TOTAL_WEIGHT - 1)];
+    const a = mrng.nextInt(0, 255);
+    const b = mrng.nextInt(0, 255);
+    const c = mrng.nextInt(0, 255);
+    const d = mrng.nextInt(0, 255);
+    const flags = mrng.nextInt(0, FLAG_PALETTE.length - 1);
+    const proto = mrng.nextInt(0, 1);
+    const intent: Intent = { op: OP_WEIGHTS[opIndex][0], a, b, c, d, flags };
+    return new fc.Value(intent, new LazyIntentContext(opIndex, proto));
+  }
+
+  canShrinkWithoutContext(value: unknown): value is Intent {
+    return this.composed.canShrinkWithoutContext(value);
+  }
+
+  shrink(value: Intent, context: unknown): fc.Stream<fc.Value<Intent>> {
+    return this.composed.shrink(value, composedIntentContext(value, context));
+  }
+}
+
+/**
+ * The context composedIntentArbitrary() gives a value it draws without
+ * bias, for a fast draw's @p context (any other context is returned as it is).
+ */
+export function composedIntentContext(i: Intent, context: unknown): unknown {
+  if (!(context instanceof LazyIntentContext)) return context;
+  const k = context;
+  return {
+    originalValue: [i.op, i.a, i.b, i.c, i.d, i.flags, k.proto === 1],
+    originalContext: [
+      /* fc.oneof(): the arm chosen; fc.constant()'s own context is its index, 0. */
+      { selectedIndex: k.opIndex, originalBias: undefined, originalContext: 0, clonedMrngForFallbackFirst: null },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      /* fc.boolean(): an integer mapped to a boolean. */
+      { originalValue: k.proto, originalContext: undefined },
+    ],
+  };
+}
+
+/** The intents fast-check draws (see composedIntentArbitrary() for what they are). */
+export function intentArbitrary(): fc.Arbitrary<Intent> {
+  return new IntentArbitrary();
 }
 
 const P = PAGE_SIZE;

@@ -20,7 +20,7 @@ import { validate_mm } from '../mm/vma';
 import { mas_find, type ma_state } from '../vma_internal/maple_tree';
 import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
-import { checkTree } from './invariants_tree';
+import { treeVmas } from './invariants_tree';
 
 /** What a VMA looked like before a command. */
 export interface VmaSnapshot {
@@ -71,11 +71,12 @@ export function checkIteratorAfterAbort(vmi: vma_iterator, expectedNext: number 
  * No leak: every live VMA is in the tree.  When the tree holds as many VMAs
  * as the registry has live ones and each of them is the registry's live
  * object of its id, no live VMA can be missing from it; otherwise the
- * caller walks the registry to name the ones that are.
+ * caller walks the registry to name the ones that are.  (@inTree holds
+ * each VMA once.)
  */
-function noLeak(inTree: ReadonlySet<vm_area_struct>): boolean {
-  if (inTree.size !== vma_registry.liveCount) return false;
-  for (const v of inTree) if (vma_registry.lookup(v.__id) !== v) return false;
+function noLeak(inTree: readonly vm_area_struct[]): boolean {
+  if (inTree.length !== vma_registry.liveCount) return false;
+  for (let i = 0; i < inTree.length; i++) if (vma_registry.lookup(inTree[i].__id) !== inTree[i]) return false;
   return true;
 }
 
@@ -87,7 +88,7 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   const errs: string[] = [];
 
   /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
-  const inTree = checkTree(mm, errs);
+  const inTree = treeVmas(mm, errs);
 
   /* Frees: detached at the time; nothing live outside the tree (no leak). */
   for (const [id, refcnt] of actual.freed ?? []) {
@@ -95,14 +96,14 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   }
   if (!noLeak(inTree)) {
     for (const v of vma_registry.liveVmas()) {
-      if (!inTree.has(v)) errs.push(`vma#${v.__id} is live but neither in the tree nor freed (leak)`);
+      if (!inTree.includes(v)) errs.push(`vma#${v.__id} is live but neither in the tree nor freed (leak)`);
     }
   }
 
   /* Whatever changed range, pgoff or flags must have been write-locked. */
   for (const s of before) {
     const v = s.vma;
-    if (v.__freed || !inTree.has(v)) continue;
+    if (v.__freed || !inTree.includes(v)) continue;
     const changed = v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags;
     if (changed && v.vm_lock_seq === UINT_MAX) {
       errs.push(

@@ -17,7 +17,17 @@ const hex = (v: number): string => `0x${v.toString(16)}`;
  * (harness mode: exactly 1).  Adds messages to @errs; returns the VMAs found.
  */
 export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt): Set<vm_area_struct> {
-  const inTree = new Set<vm_area_struct>();
+  return new Set(treeVmas(mm, errs, refcntOk));
+}
+
+/**
+ * checkTree(), returning the VMAs found as an array, each once, in the
+ * order of the tree (what the set holds, in its order).  For the checks
+ * after every command: the trees are small, and a linear search of a few
+ * VMAs costs less than hashing each of them into a set.
+ */
+export function treeVmas(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt): vm_area_struct[] {
+  const inTree: vm_area_struct[] = [];
   let prevEnd = -1;
 
   /* collect() walks the leaves without an iterator object (this runs after every command). */
@@ -25,8 +35,8 @@ export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_s
   for (let i = 0; i < entries.length; i++) {
     const r = entries[i];
     const v = r.value;
-    if (inTree.has(v)) errs.push(`${vmaName(v)} is stored in the tree twice`);
-    inTree.add(v);
+    if (inTree.includes(v)) errs.push(`${vmaName(v)} is stored in the tree twice`);
+    else inTree.push(v);
     if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
       errs.push(`${vmaName(v)} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
     }
@@ -40,7 +50,7 @@ export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_s
     if (bad !== null) errs.push(`${vmaName(v)} is reachable from the tree with ${bad}`);
   }
   treeScratch.length = 0;
-  if (mm.map_count !== inTree.size) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.size} VMAs`);
+  if (mm.map_count !== inTree.length) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.length} VMAs`);
   return inTree;
 }
 

@@ -6,11 +6,15 @@
  *  - expectsAgree() says "equal" only where compareExpect() finds no
  *    difference, and "not equal" for every field changed on purpose;
  *  - the model's applyChecked() (taking over a validation trial's clone)
- *    leaves the state and predicts the expectation that apply() would.
+ *    leaves the state and predicts the expectation that apply() would;
+ *  - the fast draws of the intents (intentArbitrary()) are the composed
+ *    arbitrary's draws: same values, same random stream, same shrinks.
  */
 
+import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import * as agree from '../../src/fuzz/expect_agree';
+import { composedIntentArbitrary, composedIntentContext, intentArbitrary, type Intent } from '../../src/fuzz/intents';
 import { runFuzz, runScenarioFuzz } from '../../src/fuzz/harness';
 import { VmaModel } from '../../src/fuzz/model';
 import { compareExpect } from '../../src/trace/compare';
@@ -124,4 +128,60 @@ test("the fuzzer's shortcuts agree with the long way on every command of real ca
   expect(model.calls).toBe(quick.calls);
   /* The trials of mmap, munmap, copy_vma, expand_stack, mlockall and vm_munmap were taken over. */
   expect(model.adopted).toBeGreaterThan(500);
+});
+
+/* The first @n shrinks of a value, and of the first of them again (two levels of the shrink tree). */
+function shrinks(arb: fc.Arbitrary<Intent>, v: fc.Value<Intent>, n: number): Intent[] {
+  const first = [...arb.shrink(v.value_, v.context).take(n)];
+  const deeper = first.length ? [...arb.shrink(first[0].value_, first[0].context).take(n)] : [];
+  return [...first, ...deeper].map((s) => s.value_);
+}
+
+test('the fast intent draws are the composed arbitrary\'s: values, random stream and shrinks', () => {
+  const fast = intentArbitrary();
+  const composed = composedIntentArbitrary();
+  let compared = 0;
+  /* An arbitrary that only hands out the random streams fast-check gives it. */
+  class Both extends fc.Arbitrary<number> {
+    generate(mrng: fc.Random, bias: number | undefined): fc.Value<number> {
+      const m1 = mrng.clone();
+      const m2 = mrng.clone();
+      for (const b of [undefined, bias]) {
+        const x = fast.generate(m1, b);
+        const y = composed.generate(m2, b);
+        expect(x.value).toEqual(y.value);
+        expect(composedIntentContext(x.value, x.context)).toEqual(y.context);
+        /* The stream moved on by the same draws. */
+        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+        expect(shrinks(fast, x, 40)).toEqual(shrinks(composed, y, 40));
+        compared++;
+      }
+      return new fc.Value(0, undefined);
+    }
+    canShrinkWithoutContext(value: unknown): value is number {
+      return value === 0;
+    }
+    shrink(): fc.Stream<fc.Value<number>> {
+      return fc.Stream.nil();
+    }
+  }
+  fc.sample(new Both(), { seed: 5, numRuns: 300 });
+  expect(compared).toBe(600);
+  /* Whole command sequences, as the fuzzer draws them. */
+  class Probe implements fc.Command<object, unknown> {
+    constructor(readonly i: Intent) {}
+    check(): boolean {
+      return true;
+    }
+    run(): void {}
+    toString(): string {
+      return '';
+    }
+  }
+  const seqs = (arb: fc.Arbitrary<Intent>): Intent[][] =>
+    fc.sample(fc.commands([arb.map((i) => new Probe(i))], { maxCommands: 80, size: 'max' }), { seed: 9, numRuns: 20 })
+      .map((cmds) => [...cmds].map((c) => (c as Probe).i));
+  const a = seqs(fast);
+  expect(a).toEqual(seqs(composed));
+  expect(a.flat().length).toBeGreaterThan(200);
 });

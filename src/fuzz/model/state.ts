@@ -57,6 +57,10 @@ export interface Counters {
   stack: number;
 }
 
+/* Nothing written, nothing marked: shared until a step writes or marks (never written to). */
+const NONE_WRITTEN: Set<number> = new Set();
+const NONE_MARKED: Map<number, AnonFlags> = new Map();
+
 /** A step the kernel would BUG on, or that the harness cannot survive: not a valid input. */
 export class ModelRefusal extends Error {}
 
@@ -70,9 +74,9 @@ export class ModelState implements LayoutView {
   defFlags = 0n;
 
   /* What the current step did. */
-  written = new Set<number>();
+  written: ReadonlySet<number> = NONE_WRITTEN;
   freed: [number, number][] = [];
-  anonMarks = new Map<number, AnonFlags>();
+  anonMarks: ReadonlyMap<number, AnonFlags> = NONE_MARKED;
   warnings = 0;
   /** Named paths the step took (coverage of the rules and error paths). */
   paths: string[] = [];
@@ -111,9 +115,9 @@ export class ModelState implements LayoutView {
   beginStep(): void {
     this.stamp++;
     /* New containers only when the last step used them: an expectation may still hold the old ones. */
-    if (this.written.size !== 0) this.written = new Set();
+    if (this.written.size !== 0) this.written = NONE_WRITTEN;
     if (this.freed.length !== 0) this.freed = [];
-    if (this.anonMarks.size !== 0) this.anonMarks = new Map();
+    if (this.anonMarks.size !== 0) this.anonMarks = NONE_MARKED;
     this.warnings = 0;
     if (this.paths.length !== 0) this.paths = [];
     if (this.faults.fired.length !== 0) this.faults.fired = [];
@@ -130,29 +134,46 @@ export class ModelState implements LayoutView {
 
   /* Lookups --------------------------------------------------------------- */
 
+  /* (Plain loops: these run many times per command, on a handful of segments.) */
+
   byId(id: number): Seg | undefined {
-    return this.segs.find((s) => s.id === id);
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) if (segs[i].id === id) return segs[i];
+    return undefined;
   }
 
   containing(addr: number): Seg | null {
-    return this.segs.find((s) => s.start <= addr && addr < s.end) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.start <= addr && addr < s.end) return s;
+    }
+    return null;
   }
 
   /** The last VMA ending at or before addr. */
   before(addr: number): Seg | null {
+    const segs = this.segs;
     let r: Seg | null = null;
-    for (const s of this.segs) if (s.end <= addr) r = s;
+    for (let i = 0; i < segs.length; i++) if (segs[i].end <= addr) r = segs[i];
     return r;
   }
 
   /** The first VMA starting at or after addr. */
   after(addr: number): Seg | null {
-    return this.segs.find((s) => s.start >= addr) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) if (segs[i].start >= addr) return segs[i];
+    return null;
   }
 
   /** The first VMA intersecting [start, end). */
   firstIn(start: number, end: number): Seg | null {
-    return this.segs.find((s) => s.end > start && s.start < end) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.end > start && s.start < end) return s;
+    }
+    return null;
   }
 
   isFree(start: number, end: number): boolean {
@@ -180,13 +201,22 @@ export class ModelState implements LayoutView {
 
   /** Visit the VMAs intersecting [start, end) in address order; stop when fn returns true. */
   someIn(start: number, end: number, fn: (v: Seg) => boolean): boolean {
-    for (const s of this.segs) if (s.end > start && s.start < end && fn(s)) return true;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.end > start && s.start < end && fn(s)) return true;
+    }
     return false;
   }
 
   /** A VMA whose anon_vma_chain has entries without an anon_vma, if any. */
   nullChainVma(): Seg | null {
-    return this.segs.find((s) => s.chain > 0 && s.chainAnon === null) ?? null;
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.chain > 0 && s.chainAnon === null) return s;
+    }
+    return null;
   }
 
   /* Bookkeeping ------------------------------------------------------------ */
@@ -203,15 +233,17 @@ export class ModelState implements LayoutView {
 
   /** vma_start_write(). */
   write(s: Seg): void {
-    this.written.add(s.id);
+    const w = this.written === NONE_WRITTEN ? (this.written = new Set<number>()) : (this.written as Set<number>);
+    w.add(s.id);
   }
 
   /** Mark an anon_vma cloned (0) or unlinked (1). */
   mark(anon: AnonId | null, which: 0 | 1): void {
     if (anon === null) return;
-    const cur = this.anonMarks.get(anon) ?? [false, false];
+    const marks = this.anonMarks === NONE_MARKED ? (this.anonMarks = new Map<number, AnonFlags>()) : (this.anonMarks as Map<number, AnonFlags>);
+    const cur = marks.get(anon) ?? [false, false];
     cur[which] = true;
-    this.anonMarks.set(anon, cur);
+    marks.set(anon, cur);
   }
 
   /** Record a named path (see coverage.ts). */
