@@ -235,6 +235,8 @@ export class RangeTree<T> {
    * without a descent: walks and iterator steps locate near the last place.
    */
   private finger: Leaf<T> | null = null;
+  /* Where the last locate() left off in the finger leaf: the first entry starting above its address. */
+  private fingerK = 0;
 
   constructor() {}
 
@@ -286,14 +288,28 @@ export class RangeTree<T> {
     /*
      * Unchanged tree, and addr in the span the last answer holds for: from
      * its floor's start (or below everything) up to, not including, its
-     * next entry's start (or above everything).
+     * next entry's start (or above everything).  Failing that, one entry
+     * up or down in the same leaf (a walk's step to the next or previous
+     * slot) is checked before a binary search.
      */
-    if (this.finger !== null) {
+    const fl = this.finger;
+    if (fl !== null) {
       const f = this.locatedFloor;
       const nx = this.locatedNext;
       if ((f === null || addr >= f.index) && (nx === null || addr < nx.index)) return;
+      const ents = fl.entries;
+      const k = this.fingerK;
+      if (nx !== null && addr >= nx.index) {
+        if (k < ents.length && (k + 1 < ents.length ? addr < ents[k + 1].index : fl.next === null || addr < fl.next.entries[0].index)) {
+          this.located(fl, k + 1);
+          return;
+        }
+      } else if (k >= 2 && addr >= ents[k - 2].index) {
+        this.located(fl, k - 1);
+        return;
+      }
     }
-    let leaf = this.finger;
+    let leaf = fl;
     if (
       leaf === null ||
       leaf.entries.length === 0 ||
@@ -305,9 +321,13 @@ export class RangeTree<T> {
       leaf = node;
       this.finger = node;
     }
-    const node = leaf;
+    this.located(leaf, firstStartingAfter(leaf.entries, addr));
+  }
+
+  /* locate()'s answer when the entries of @node before @k start at or below the address and the rest above it. */
+  private located(node: Leaf<T>, k: number): void {
     const ents = node.entries;
-    const k = firstStartingAfter(ents, addr);
+    this.fingerK = k;
     if (k > 1) {
       this.locatedFloor = ents[k - 1];
       this.locatedPrev = ents[k - 2];
@@ -551,8 +571,14 @@ export class RangeTree<T> {
     const ents = leaf.entries;
     const n = ents.length;
     // Entries before p end before `index`; entries from q on start after `last`.
-    const p = firstEndingAtOrAfter(ents, index);
     const q = firstStartingAfter(ents, last);
+    /*
+     * Entries end in the order they start, and each from q on ends after
+     * `last`, so p is found below q by stepping over the entries the
+     * store overlaps (it removes or trims them anyway): no second search.
+     */
+    let p = q;
+    while (p > 0 && ents[p - 1].last >= index) p--;
     if (q === n && leaf.next !== null && leaf.next.entries[0].index <= last) {
       this.storeAcrossLeaves(leaf.next, ents, p, index, last, value);
       return;
@@ -614,7 +640,8 @@ export class RangeTree<T> {
       }
     }
     this.count += added - removed;
-    this.fixUp(depth, leafGap);
+    /* A root leaf that still fits needs no repair. */
+    if (depth > 0 || ents.length > NODE_MAX) this.fixUp(depth, leafGap);
   }
 
   /**
