@@ -558,6 +558,8 @@ export class RangeTree<T> {
    * recorded path.  Otherwise hand over to storeAcrossLeaves.
    */
   private storeRange(index: number, last: number, value: T | null): void {
+    /* Set again below when the answer is known (a multi-leaf store comes back here). */
+    this.finger = null;
     let node = this.root;
     let depth = 0;
     while (!node.isLeaf) {
@@ -640,8 +642,18 @@ export class RangeTree<T> {
       }
     }
     this.count += added - removed;
-    /* A root leaf that still fits needs no repair. */
-    if (depth > 0 || ents.length > NODE_MAX) this.fixUp(depth, leafGap);
+    if (depth > 0 || ents.length > NODE_MAX) {
+      this.fixUp(depth, leafGap);
+    } else {
+      /*
+       * A root leaf that still fits needs no repair, and stays the leaf of
+       * every address: locate(index) is answered now (the stand-in walks to
+       * the stored range next).  The entries before p, and the remainder
+       * on the left, start below index; the stored entry starts at it.
+       */
+      this.finger = leaf;
+      this.located(leaf, p + (left !== null ? 1 : 0) + (mid !== null ? 1 : 0));
+    }
   }
 
   /**
