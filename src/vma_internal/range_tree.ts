@@ -225,11 +225,20 @@ function replaceEntries<E>(ents: E[], p: number, removed: number, added: number,
 const pathNodes: Inner<unknown>[] = [];
 const pathSlots: number[] = [];
 
+/*
+ * The root of every empty tree until its first store, shared for the same
+ * reason (the port makes a tree for each mmap and each munmap, and most stay
+ * empty).  Nothing writes to it: storeRange() gives a tree its own root
+ * leaf before changing one, and check() verifies it is still empty.
+ */
+const EMPTY_ROOT: Leaf<never> = new Leaf<never>([]);
+
 export class RangeTree<T> {
-  private root: TreeNode<T> = new Leaf<T>([]);
+  private root: TreeNode<T> = EMPTY_ROOT;
   private count = 0;
   /*
-   * The leaf the last locate() ended in; null after any change to the tree.
+   * The leaf the last locate() ended in; null after any change to the tree
+   * (a store into a root leaf sets it again, see storeRange()).
    * A locate() of an address within that leaf's span (from its first start
    * up to the next leaf's first start) gives the same answer from there,
    * without a descent: walks and iterator steps locate near the last place.
@@ -250,7 +259,7 @@ export class RangeTree<T> {
     this.finger = null;
     /* An empty root leaf has no neighbours: keep it. */
     if (this.count === 0 && this.root.isLeaf) return;
-    this.root = new Leaf<T>([]);
+    this.root = EMPTY_ROOT;
     this.count = 0;
   }
 
@@ -560,6 +569,7 @@ export class RangeTree<T> {
   private storeRange(index: number, last: number, value: T | null): void {
     /* Set again below when the answer is known (a multi-leaf store comes back here). */
     this.finger = null;
+    if (this.root === EMPTY_ROOT) this.root = new Leaf<T>([]);
     let node = this.root;
     let depth = 0;
     while (!node.isLeaf) {
@@ -727,7 +737,7 @@ export class RangeTree<T> {
     // them) or none at all; shorten the tree accordingly.
     let r: TreeNode<T> = root;
     while (!r.isLeaf && r.children.length <= 1) {
-      r = r.children.length === 0 ? new Leaf<T>([]) : r.children[0];
+      r = r.children.length === 0 ? EMPTY_ROOT : r.children[0];
     }
     this.root = r;
   }
@@ -974,6 +984,9 @@ export class RangeTree<T> {
    * agreement of keys/lasts/gaps with the subtrees, leaf links and size.
    */
   check(): void {
+    if (EMPTY_ROOT.entries.length !== 0 || EMPTY_ROOT.prev !== null || EMPTY_ROOT.next !== null) {
+      throw new Error('RangeTree.check: the shared empty root leaf was written to');
+    }
     const leaves: Leaf<T>[] = [];
     const depthBox = { leafDepth: -1 };
     const facts = this.checkNode(this.root, 0, true, leaves, depthBox);

@@ -724,6 +724,25 @@ describe('RangeTree differential against a naive model', () => {
   });
 });
 
+describe('empty trees', () => {
+  test('share nothing they can change: stores, clears and multi-leaf erasures leave every other empty tree empty', () => {
+    const a = new RangeTree<number>();
+    const b = new RangeTree<number>();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) a.store(i * 10, i * 10 + 4, i);
+      a.store(0, 5000, null); /* across leaves, down to an empty tree */
+      expect(a.size).toBe(0);
+      a.store(7, 9, round);
+      expect([...a.entries()].map((e) => [e.index, e.last, e.value])).toEqual([[7, 9, round]]);
+      a.check();
+      a.clear();
+      b.locate(8);
+      expect([b.size, b.locatedFloor, b.locatedNext, b.first(), b.emptyArea(0, 100, 10)]).toEqual([0, null, null, null, 0]);
+      b.check();
+    }
+  });
+});
+
 describe('locate', () => {
   test('gives floor and the next entry in one descent, across leaves', () => {
     const t = new RangeTree<string>();
