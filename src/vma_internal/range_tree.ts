@@ -225,16 +225,27 @@ function replaceEntries<E>(ents: E[], p: number, removed: number, added: number,
 const pathNodes: Inner<unknown>[] = [];
 const pathSlots: number[] = [];
 
+/*
+ * The root of every empty tree until its first store, shared for the same
+ * reason (the port makes a tree for each mmap and each munmap, and most stay
+ * empty).  Nothing writes to it: storeRange() gives a tree its own root
+ * leaf before changing one, and check() verifies it is still empty.
+ */
+const EMPTY_ROOT: Leaf<never> = new Leaf<never>([]);
+
 export class RangeTree<T> {
-  private root: TreeNode<T> = new Leaf<T>([]);
+  private root: TreeNode<T> = EMPTY_ROOT;
   private count = 0;
   /*
-   * The leaf the last locate() ended in; null after any change to the tree.
+   * The leaf the last locate() ended in; null after any change to the tree
+   * (a store into a root leaf sets it again, see storeRange()).
    * A locate() of an address within that leaf's span (from its first start
    * up to the next leaf's first start) gives the same answer from there,
    * without a descent: walks and iterator steps locate near the last place.
    */
   private finger: Leaf<T> | null = null;
+  /* Where the last locate() left off in the finger leaf: the first entry starting above its address. */
+  private fingerK = 0;
 
   constructor() {}
 
@@ -248,7 +259,7 @@ export class RangeTree<T> {
     this.finger = null;
     /* An empty root leaf has no neighbours: keep it. */
     if (this.count === 0 && this.root.isLeaf) return;
-    this.root = new Leaf<T>([]);
+    this.root = EMPTY_ROOT;
     this.count = 0;
   }
 
@@ -286,14 +297,28 @@ export class RangeTree<T> {
     /*
      * Unchanged tree, and addr in the span the last answer holds for: from
      * its floor's start (or below everything) up to, not including, its
-     * next entry's start (or above everything).
+     * next entry's start (or above everything).  Failing that, one entry
+     * up or down in the same leaf (a walk's step to the next or previous
+     * slot) is checked before a binary search.
      */
-    if (this.finger !== null) {
+    const fl = this.finger;
+    if (fl !== null) {
       const f = this.locatedFloor;
       const nx = this.locatedNext;
       if ((f === null || addr >= f.index) && (nx === null || addr < nx.index)) return;
+      const ents = fl.entries;
+      const k = this.fingerK;
+      if (nx !== null && addr >= nx.index) {
+        if (k < ents.length && (k + 1 < ents.length ? addr < ents[k + 1].index : fl.next === null || addr < fl.next.entries[0].index)) {
+          this.located(fl, k + 1);
+          return;
+        }
+      } else if (k >= 2 && addr >= ents[k - 2].index) {
+        this.located(fl, k - 1);
+        return;
+      }
     }
-    let leaf = this.finger;
+    let leaf = fl;
     if (
       leaf === null ||
       leaf.entries.length === 0 ||
@@ -305,9 +330,13 @@ export class RangeTree<T> {
       leaf = node;
       this.finger = node;
     }
-    const node = leaf;
+    this.located(leaf, firstStartingAfter(leaf.entries, addr));
+  }
+
+  /* locate()'s answer when the entries of @node before @k start at or below the address and the rest above it. */
+  private located(node: Leaf<T>, k: number): void {
     const ents = node.entries;
-    const k = firstStartingAfter(ents, addr);
+    this.fingerK = k;
     if (k > 1) {
       this.locatedFloor = ents[k - 1];
       this.locatedPrev = ents[k - 2];
@@ -538,6 +567,9 @@ export class RangeTree<T> {
    * recorded path.  Otherwise hand over to storeAcrossLeaves.
    */
   private storeRange(index: number, last: number, value: T | null): void {
+    /* Set again below when the answer is known (a multi-leaf store comes back here). */
+    this.finger = null;
+    if (this.root === EMPTY_ROOT) this.root = new Leaf<T>([]);
     let node = this.root;
     let depth = 0;
     while (!node.isLeaf) {
@@ -551,8 +583,14 @@ export class RangeTree<T> {
     const ents = leaf.entries;
     const n = ents.length;
     // Entries before p end before `index`; entries from q on start after `last`.
-    const p = firstEndingAtOrAfter(ents, index);
     const q = firstStartingAfter(ents, last);
+    /*
+     * Entries end in the order they start, and each from q on ends after
+     * `last`, so p is found below q by stepping over the entries the
+     * store overlaps (it removes or trims them anyway): no second search.
+     */
+    let p = q;
+    while (p > 0 && ents[p - 1].last >= index) p--;
     if (q === n && leaf.next !== null && leaf.next.entries[0].index <= last) {
       this.storeAcrossLeaves(leaf.next, ents, p, index, last, value);
       return;
@@ -614,7 +652,18 @@ export class RangeTree<T> {
       }
     }
     this.count += added - removed;
-    this.fixUp(depth, leafGap);
+    if (depth > 0 || ents.length > NODE_MAX) {
+      this.fixUp(depth, leafGap);
+    } else {
+      /*
+       * A root leaf that still fits needs no repair, and stays the leaf of
+       * every address: locate(index) is answered now (the stand-in walks to
+       * the stored range next).  The entries before p, and the remainder
+       * on the left, start below index; the stored entry starts at it.
+       */
+      this.finger = leaf;
+      this.located(leaf, p + (left !== null ? 1 : 0) + (mid !== null ? 1 : 0));
+    }
   }
 
   /**
@@ -688,7 +737,7 @@ export class RangeTree<T> {
     // them) or none at all; shorten the tree accordingly.
     let r: TreeNode<T> = root;
     while (!r.isLeaf && r.children.length <= 1) {
-      r = r.children.length === 0 ? new Leaf<T>([]) : r.children[0];
+      r = r.children.length === 0 ? EMPTY_ROOT : r.children[0];
     }
     this.root = r;
   }
@@ -935,6 +984,9 @@ export class RangeTree<T> {
    * agreement of keys/lasts/gaps with the subtrees, leaf links and size.
    */
   check(): void {
+    if (EMPTY_ROOT.entries.length !== 0 || EMPTY_ROOT.prev !== null || EMPTY_ROOT.next !== null) {
+      throw new Error('RangeTree.check: the shared empty root leaf was written to');
+    }
     const leaves: Leaf<T>[] = [];
     const depthBox = { leafDepth: -1 };
     const facts = this.checkNode(this.root, 0, true, leaves, depthBox);

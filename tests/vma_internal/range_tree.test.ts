@@ -724,6 +724,25 @@ describe('RangeTree differential against a naive model', () => {
   });
 });
 
+describe('empty trees', () => {
+  test('share nothing they can change: stores, clears and multi-leaf erasures leave every other empty tree empty', () => {
+    const a = new RangeTree<number>();
+    const b = new RangeTree<number>();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) a.store(i * 10, i * 10 + 4, i);
+      a.store(0, 5000, null); /* across leaves, down to an empty tree */
+      expect(a.size).toBe(0);
+      a.store(7, 9, round);
+      expect([...a.entries()].map((e) => [e.index, e.last, e.value])).toEqual([[7, 9, round]]);
+      a.check();
+      a.clear();
+      b.locate(8);
+      expect([b.size, b.locatedFloor, b.locatedNext, b.first(), b.emptyArea(0, 100, 10)]).toEqual([0, null, null, null, 0]);
+      b.check();
+    }
+  });
+});
+
 describe('locate', () => {
   test('gives floor and the next entry in one descent, across leaves', () => {
     const t = new RangeTree<string>();
@@ -773,6 +792,49 @@ describe('locate', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  test('locate() right after each store, and stepping entry by entry up and down, answers as a descent would', () => {
+    const rnd = prng(91);
+    const wrong: string[] = [];
+    /* A root leaf (addresses in a small window) and a tree of several levels. */
+    for (const [span, stores] of [
+      [600, 3000],
+      [40000, 6000],
+    ]) {
+      const t = new RangeTree<number>();
+      const check = (addr: number): void => {
+        t.locate(addr);
+        const f = t.floor(addr);
+        const n = t.ceil(addr + 1);
+        const p = f === null ? null : t.floor(f.index - 1);
+        if (t.locatedFloor !== f || t.locatedNext !== n || t.locatedPrev !== p) {
+          wrong.push(`locate(${addr}) after ${t.size} entries: ${JSON.stringify([t.locatedPrev, t.locatedFloor, t.locatedNext])}, expected ${JSON.stringify([p, f, n])}`);
+        }
+      };
+      for (let k = 0; k < stores; k++) {
+        const a = Math.floor(rnd() * span);
+        const l = a + Math.floor(rnd() * 25);
+        t.store(a, l, rnd() < 0.35 ? null : k);
+        /* Where the stand-in goes next: the stored range, just below or after it. */
+        const r = rnd();
+        check(r < 0.4 ? a : r < 0.6 ? Math.max(0, a - 1) : r < 0.8 ? l + 1 : Math.floor(rnd() * span));
+        /* Then a few steps from slot to slot, one way. */
+        const up = rnd() < 0.5;
+        for (let s = 0; s < 4; s++) {
+          const e = t.locatedFloor;
+          const nx = t.locatedNext;
+          if (up) {
+            if (nx === null) break;
+            check(e !== null && e.last + 1 < nx.index && rnd() < 0.5 ? e.last + 1 : nx.index);
+          } else {
+            if (e === null || e.index === 0) break;
+            check(e.index - 1);
+          }
+        }
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 
   test('a locate() within the span of the last answer, and one after a store or a clear, answer as a descent would', () => {
