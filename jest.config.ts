@@ -9,7 +9,8 @@
 import type { Config } from 'jest';
 
 const config: Config = {
-  testEnvironment: 'node',
+  /* Jest's node environment sharing one TypeScript compiler per worker: tests/support/environment.js. */
+  testEnvironment: '<rootDir>/tests/support/environment.js',
   /*
    * Every core: Jest's default leaves one free, which on a 2-core machine
    * runs the whole suite in one process.
@@ -23,8 +24,12 @@ const config: Config = {
   testTimeout: 60_000,
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  /* The examples import the package by name, as a project depending on it does. */
-  moduleNameMapper: { '^vma-harness$': '<rootDir>/src/index.ts' },
+  moduleNameMapper: {
+    /* The examples import the package by name, as a project depending on it does. */
+    '^vma-harness$': '<rootDir>/src/index.ts',
+    /* The worker's one compiler (tests/support/environment.js). */
+    '^typescript$': '<rootDir>/tests/support/typescript.js',
+  },
   /*
    * ts-jest, except that src/ comes from dist/ as tsc built it when dist/ is
    * up to date (npm test builds it first): tests/support/transform.js.
