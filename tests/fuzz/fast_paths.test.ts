@@ -12,13 +12,13 @@
  */
 
 import fc from 'fast-check';
-import { isDeepStrictEqual } from 'node:util';
 import * as agree from '../../src/fuzz/expect_agree';
 import { composedIntentArbitrary, composedIntentContext, intentArbitrary, type Intent } from '../../src/fuzz/intents';
 import { runFuzz, runScenarioFuzz } from '../../src/fuzz/harness';
 import { VmaModel } from '../../src/fuzz/model';
 import { compareExpect } from '../../src/trace/compare';
 import type { TraceExpect, TraceStep } from '../../src/trace/types';
+import { quickBe, quickEqual } from '../support/quick_expect';
 
 afterEach(() => {
   jest.restoreAllMocks();
@@ -61,8 +61,8 @@ function watchExpectsAgree(): { calls: number; equal: number } {
     const full = compareExpect(e, a) === null;
     if (quick) n.equal++;
     /* Sound: "equal" implies no difference; complete but for the locked sets (left to compareExpect()). */
-    if (quick && !full) expect(full).toBe(true);
-    if (a.locked === undefined && e.locked === undefined && quick !== full) expect(quick).toBe(full);
+    if (quick) quickBe(full, true);
+    if (a.locked === undefined && e.locked === undefined) quickBe(quick, full);
     /* Every third command: each field changed in turn must be seen by both. */
     if (n.calls % 3 === 0) for (const v of variants(a)) {
       const differs = compareExpect(e, v) !== null;
@@ -105,15 +105,11 @@ function watchApplyChecked(): { calls: number; adopted: number } {
     const want = twin.apply(step, false);
     n.calls++;
     if (this.stamp === stamp + 1 && got !== want) n.adopted++;
-    /* Jest's matchers only where a quick strict comparison differs (they cost ~50 us a call, and this runs per command). */
-    if (!isDeepStrictEqual(got, want)) expect(got).toEqual(want);
-    const [state, twinState] = [stateOf(this), stateOf(twin)];
-    if (!isDeepStrictEqual(state, twinState)) expect(state).toEqual(twinState);
+    /* This runs per command: the matchers only on a difference. */
+    quickEqual(got, want);
+    quickEqual(stateOf(this), stateOf(twin));
     /* The tally of qualifying calls grows by what the step asked, either way. */
-    for (const [p, n] of twin.faults.calls) {
-      const calls = this.faults.calls.get(p);
-      if (calls !== (callsBefore.get(p) ?? 0) + n) expect(calls).toBe((callsBefore.get(p) ?? 0) + n);
-    }
+    for (const [p, n] of twin.faults.calls) quickBe(this.faults.calls.get(p), (callsBefore.get(p) ?? 0) + n);
     return got;
   });
   return n;

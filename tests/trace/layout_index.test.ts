@@ -9,6 +9,7 @@
 
 import fc from 'fast-check';
 import { StartIndex } from '../../src/trace/layout_index';
+import { quickBe } from '../support/quick_expect';
 
 type Cmd = { kind: 'insert' | 'delete' | 'floor' | 'get'; key: number };
 
@@ -40,11 +41,6 @@ class Model {
 const cmd = (maxKey: number): fc.Arbitrary<Cmd> =>
   fc.record({ kind: fc.constantFrom<Cmd['kind']>('insert', 'insert', 'delete', 'floor', 'get'), key: fc.nat({ max: maxKey }) });
 
-/* expect(got).toBe(want), called only when they differ: thousands of commands per run. */
-function same<T>(got: T, want: T): void {
-  if (!Object.is(got, want)) expect(got).toBe(want);
-}
-
 test.each([
   ['few keys (collisions, one chunk)', 40, 200],
   ['many keys (chunks split, fill and empty)', 3000, 4000],
@@ -58,23 +54,23 @@ test.each([
         switch (c.kind) {
           case 'insert': {
             const r = `r${n++}`;
-            same(index.insert(c.key, r), model.insert(c.key, r));
+            quickBe(index.insert(c.key, r), model.insert(c.key, r));
             break;
           }
           case 'delete':
-            same(index.delete(c.key), model.delete(c.key));
+            quickBe(index.delete(c.key), model.delete(c.key));
             break;
           case 'floor':
-            same(index.floor(c.key), model.floor(c.key));
+            quickBe(index.floor(c.key), model.floor(c.key));
             break;
           case 'get':
-            same(index.get(c.key), model.get(c.key));
+            quickBe(index.get(c.key), model.get(c.key));
             break;
         }
-        same(index.size, model.pairs.length);
+        quickBe(index.size, model.pairs.length);
       }
       index.check();
-      for (const [k, r] of model.pairs) same(index.get(k), r);
+      for (const [k, r] of model.pairs) quickBe(index.get(k), r);
     }),
     { numRuns: 60 },
   );
