@@ -32,7 +32,7 @@ import { IS_ERR, type ErrPtr } from '../vma_internal/err';
 import { fail_nth_prealloc, set_fail_prealloc } from '../vma_internal/fault_inject';
 import { vma_registry } from '../vma_internal/registry';
 import { mas_walk } from '../vma_internal/maple_tree';
-import { vma_start_write, vma_write_log_enable, vma_write_log_take } from '../vma_internal/vma_lock';
+import { vma_start_write, vma_write_log_enable, vma_write_log_reset } from '../vma_internal/vma_lock';
 import { vma_dummy_vm_ops } from '../vma_internal/vma_alloc';
 import { VMA_ITERATOR, vma_iter_set, vma_prev, type Ref, type vma_iterator } from '../vma_internal/vma_iter';
 import { current, vm_stat_account } from '../vma_internal/mm_stubs';
@@ -457,7 +457,7 @@ export class Scenario {
   /* Run one operation: reset the per-operation marks first, collect warnings and frees after. */
   private op<T>(f: () => T): T {
     if (this.ended) throw new ScenarioError('the scenario has ended');
-    for (const v of vma_write_log_take()) v.vm_lock_seq = UINT_MAX;
+    vma_write_log_reset();
     vma_registry.takeFreed();
     warn_reset();
     this.before = snapshotVmas();
