@@ -13,6 +13,7 @@
  * O(log n).
  */
 
+import { objectArray } from './arrays';
 import { StartIndex } from './layout_index';
 import type { AnonId, FileId, InjectPointName, VmOpsKind } from './types';
 
@@ -190,7 +191,7 @@ export class TraceLayout implements LayoutView {
    * or detached).  The others are untouched.  Throws LayoutDriftError when
    * the result overlaps.
    */
-  update(ids: readonly number[], count: number, read: (id: number, into: LayoutRecord | null) => LayoutRecord | null): void {
+  update(ids: readonly number[], count: number, read: LayoutReader): void {
     const placed = this.placed;
     const changed = this.changed;
     let nPlaced = 0;
@@ -200,7 +201,7 @@ export class TraceLayout implements LayoutView {
       const old = this.record(id) ?? null;
       const oldStart = old === null ? 0 : old.start;
       const oldEnd = old === null ? 0 : old.end;
-      const now = read(id, old);
+      const now = read.record(id, old);
       if (old !== null && (now === null || now.start !== oldStart)) {
         /* Gone or moved: out of the index and out of the links (a moved one goes back in below). */
         if (this.index.get(oldStart) === old) this.index.delete(oldStart);
@@ -271,8 +272,8 @@ export class TraceLayout implements LayoutView {
   }
 
   /* Scratch lists of update(). */
-  private readonly placed: LayoutRecord[] = [];
-  private readonly changed: LayoutRecord[] = [];
+  private readonly placed: LayoutRecord[] = objectArray();
+  private readonly changed: LayoutRecord[] = objectArray();
 }
 
 /**
@@ -286,6 +287,17 @@ export interface LayoutRecord extends LayoutVma {
   end: number;
   lower: LayoutRecord | null;
   upper: LayoutRecord | null;
+}
+
+/*
+ * Where update() reads a VMA's record from.  An object with a method, not a
+ * callback: the replayer makes one per trace, and a method of one class is
+ * the same call target every time where a new closure is not (V8 throws
+ * away code compiled for the last one).
+ */
+export interface LayoutReader {
+  /** The record of VMA @id with its range as it now is (@into, updated, when given), or null when the VMA is gone. */
+  record(id: number, into: LayoutRecord | null): LayoutRecord | null;
 }
 
 /** The fault switches, as the trace's own steps set them and the stub layer reports them consumed. */

@@ -22,6 +22,8 @@
  * shifting loops run over one chunk or over the chunk list.
  */
 
+import { doubleArray, objectArray } from './arrays';
+
 /** Largest number of records in one chunk. */
 const CHUNK_MAX = 256;
 
@@ -33,9 +35,9 @@ const CHUNK_MAX = 256;
  */
 export class StartIndex<R> {
   /* Chunk k: keys[k] ascending, vals[k] the record of each key. */
-  private keys: number[][] = [];
-  private vals: R[][] = [];
-  private firsts: number[] = [];
+  private keys: number[][] = objectArray();
+  private vals: R[][] = objectArray();
+  private firsts: number[] = doubleArray();
   private count = 0;
 
   /** Number of records held. */
@@ -88,7 +90,9 @@ export class StartIndex<R> {
   /** Add @r under @key; false (and nothing changes) when @key is already held. */
   insert(key: number, r: R): boolean {
     if (this.count === 0) {
-      this.keys.push([key]);
+      const keys = doubleArray();
+      keys.push(key);
+      this.keys.push(keys);
       this.vals.push([r]);
       this.firsts.push(key);
       this.count = 1;

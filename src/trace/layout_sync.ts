@@ -24,7 +24,7 @@
 
 import { PAGE_SIZE, VM_LOCKED, VM_SEALED } from '../vma_internal/constants';
 import { fault_calls } from '../vma_internal/fault_inject';
-import type { LayoutRecord, LayoutVma, TraceLayout } from './layout';
+import type { LayoutReader, LayoutVma, TraceLayout } from './layout';
 import { addPages, noRefund, type Refund } from './rules/accounting';
 import { TASK_SIZE } from './rules/common';
 import { MCL_FUTURE, mlockallWalks } from './rules/mlock';
@@ -37,7 +37,7 @@ export interface StepResult {
 }
 
 /* The range a munmap/vm_munmap really unmaps ([start, end) into @out), or false when do_vmi_munmap() refuses it. */
-function munmapRange(start: number, len: number, out: [number, number]): boolean {
+function munmapRange(start: number, len: number, out: Float64Array): boolean {
   if (start % PAGE_SIZE !== 0 || start > TASK_SIZE || len > TASK_SIZE - start) return false;
   const aligned = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (aligned === 0) return false;
@@ -60,7 +60,8 @@ export class LayoutLearner {
   private allocated = 0;
   /** The range the step unmaps, if it unmaps, and what unmapping it takes back. */
   private unmaps = false;
-  private readonly range: [number, number] = [0, 0];
+  /* Doubles from the start (addresses reach past V8's small integers): a fresh array per trace would change its kind at the first high address. */
+  private readonly range = new Float64Array(2);
   private readonly refund: Refund = noRefund();
   private readonly scratch: Refund = noRefund();
   /** The stack's start before expand_stack. */
@@ -73,16 +74,28 @@ export class LayoutLearner {
   constructor(
     private readonly l: TraceLayout,
     /** The record of VMA id as it now is (see TraceLayout.update()). */
-    private readonly read: (id: number, into: LayoutRecord | null) => LayoutRecord | null,
+    private readonly read: LayoutReader,
   ) {}
 
+  /*
+   * Note @id among the VMAs the step may touch.  The array grows by push()
+   * and is written in place once big enough: no out-of-bounds store, which
+   * V8 would deoptimise for at the first steps of each trace (a learner is
+   * made per trace and starts empty).
+   */
+  private note(id: number): void {
+    const n = this.nIds++;
+    if (n < this.ids.length) this.ids[n] = id;
+    else this.ids.push(id);
+  }
+
   private add(v: LayoutVma | null | undefined): void {
-    if (v) this.ids[this.nIds++] = v.id;
+    if (v) this.note(v.id);
   }
 
   private addNamed(id: number): LayoutVma | undefined {
     const v = this.l.byId(id);
-    if (v) this.ids[this.nIds++] = id;
+    if (v) this.note(id);
     return v;
   }
 
@@ -96,7 +109,7 @@ export class LayoutLearner {
     this.range[1] = end;
     let sealed = false;
     for (let v = l.firstIn(start, end); v !== null && v.start < end; v = l.above(v)) {
-      this.ids[this.nIds++] = v.id;
+      this.note(v.id);
       const flags = v.flags;
       if (flags & VM_SEALED) sealed = true;
       else addPages(r, flags, (Math.min(end, v.end) - Math.max(start, v.start)) / PAGE_SIZE);
@@ -174,7 +187,7 @@ export class LayoutLearner {
       case 'mlockall':
         /* The walk may change any VMA: every one is re-read afterwards. */
         if (mlockallWalks(step.flags)) {
-          for (let v = l.after(0); v !== null; v = l.above(v)) this.ids[this.nIds++] = v.id;
+          for (let v = l.after(0); v !== null; v = l.above(v)) this.note(v.id);
           this.lockedBefore = this.lockedPages();
         }
         break;
@@ -219,7 +232,7 @@ export class LayoutLearner {
   end(result: StepResult, allocated: number): void {
     const l = this.l;
     const step = this.step as TraceStep;
-    for (let id = this.allocated + 1; id <= allocated; id++) this.ids[this.nIds++] = id;
+    for (let id = this.allocated + 1; id <= allocated; id++) this.note(id);
     l.update(this.ids, this.nIds, this.read);
     l.allocated = allocated;
     const ok = result.err === undefined || result.err === 0;

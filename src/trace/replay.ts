@@ -63,6 +63,15 @@ interface StepSource {
   readonly [index: number]: TraceStep;
 }
 
+/*
+ * The two times of a replay so far.  A module function, not a closure made
+ * by each replay: a new closure is a new call target, and V8 would throw
+ * away the replay loop it compiled for the last one.
+ */
+function timesOf(world: TraceWorld, stepped: number): { elapsedNs: bigint; validateNs: bigint } {
+  return { elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) };
+}
+
 function replaySteps(name: string, source: string, steps: StepSource): TraceResult {
   const world = new TraceWorld();
   world.timing = true;
@@ -70,7 +79,6 @@ function replaySteps(name: string, source: string, steps: StepSource): TraceResu
   let stepped = 0;
   let i = 0;
   const base = { name, source };
-  const times = (): { elapsedNs: bigint; validateNs: bigint } => ({ elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) });
   try {
     for (; i < steps.length; i++) {
       const step = steps[i];
@@ -86,20 +94,20 @@ function replaySteps(name: string, source: string, steps: StepSource): TraceResu
       const out = world.execute(step);
       stepped += performance.now() - t0;
       if (maple_check_count() !== 0) {
-        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...times() };
+        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...timesOf(world, stepped) };
       }
       if (step.expect) {
         const actual = world.observe(step, out);
         const mismatch = compareExpect(step.expect, actual);
         if (mismatch) {
-          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...times() };
+          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...timesOf(world, stepped) };
         }
       }
     }
   } catch (err) {
     const op = steps[i]?.op ?? null;
     if (err instanceof TraceInputError) {
-      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...times() };
+      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...timesOf(world, stepped) };
     }
     const message =
       err instanceof KernelBug
@@ -107,11 +115,11 @@ function replaySteps(name: string, source: string, steps: StepSource): TraceResu
         : err instanceof LayoutDriftError
           ? `the port left the address space inconsistent: ${err.message}`
           : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
-    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...times() };
+    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...timesOf(world, stepped) };
   } finally {
     world.dispose();
   }
-  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...times() };
+  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...timesOf(world, stepped) };
 }
 
 /** A result for input that could not be read or parsed (bad input, exit status 2). */

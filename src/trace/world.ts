@@ -100,7 +100,7 @@ import { alloc_and_link_vma, dummy_close, harness_reset, merge_new, vmg_set_rang
 import { sys_mlockall, sys_munlockall } from '../harness/mlock';
 import { toHex } from './hex';
 import { checkPreconditions, TraceInputError } from './preconditions';
-import { LayoutDriftError, TraceLayout, type LayoutRecord } from './layout';
+import { LayoutDriftError, TraceLayout, type LayoutReader, type LayoutRecord } from './layout';
 import { LayoutLearner } from './layout_sync';
 import { NO_RULE_OPTIONS, type RuleOptions } from './rules';
 import type {
@@ -190,6 +190,21 @@ class VmaRecord implements LayoutRecord {
   }
 }
 
+/* Where the layout reads a VMA's record from (see LayoutReader). */
+class VmaReader implements LayoutReader {
+  constructor(private readonly world: TraceWorld) {}
+
+  /* The layout's record of VMA @id with its range as it now is, or null when the VMA is freed or detached. */
+  record(id: number, into: LayoutRecord | null): LayoutRecord | null {
+    const v = vma_registry.lookup(id);
+    if (v === undefined || v.vm_refcnt === 0) return null;
+    const r = into ?? new VmaRecord(v, this.world);
+    r.start = v.vm_start;
+    r.end = v.vm_end;
+    return r;
+  }
+}
+
 export class TraceWorld {
   readonly mm: mm_struct;
   readonly vmi: vma_iterator;
@@ -214,7 +229,7 @@ export class TraceWorld {
   timing = false;
   /** Milliseconds (a double: no bigint per step) spent in the port's operations while timing was set. */
   opMs = 0;
-  private readonly learner = new LayoutLearner(this.layout, (id, into) => this.layoutVma(id, into));
+  private readonly learner = new LayoutLearner(this.layout, new VmaReader(this));
 
   constructor() {
     harness_reset();
@@ -375,16 +390,6 @@ export class TraceWorld {
     }
     this.learner.end(out, vma_registry.allocated);
     return out;
-  }
-
-  /* The layout's record of VMA @id with its range as it now is, or null when the VMA is freed or detached. */
-  private layoutVma(id: number, into: LayoutRecord | null): LayoutRecord | null {
-    const v = vma_registry.lookup(id);
-    if (v === undefined || v.vm_refcnt === 0) return null;
-    const r = into ?? new VmaRecord(v, this);
-    r.start = v.vm_start;
-    r.end = v.vm_end;
-    return r;
   }
 
   /* Run the step on the port. */
@@ -675,6 +680,6 @@ export class TraceWorld {
     }
     warn_reset();
     maple_check_reset();
-    vma_registry.takeFreed();
+    vma_registry.dropFreed();
   }
 }

@@ -36,7 +36,16 @@ export class VmaRegistry {
   private byId: (vm_area_struct | undefined)[] = [undefined];
   private live = 0;
   private freedTotal = 0;
-  private log: FreeEvent[] = [];
+  /*
+   * The free log: the first logCount slots of two number arrays, kept for
+   * the registry's life (slots past logCount are stale).  No object and no
+   * new array per free or per reset: a replay resets for every trace and
+   * drops the log after every step, and code V8 compiled for the arrays of
+   * the last trace would be thrown away with them.
+   */
+  private logIds: number[] = [];
+  private logRefcnts: number[] = [];
+  private logCount = 0;
 
   /** Give a newly allocated object its identity. */
   register(vma: vm_area_struct): void {
@@ -60,7 +69,14 @@ export class VmaRegistry {
     this.live--;
     vma.__freed = true;
     this.freedTotal++;
-    this.log.push({ id, refcnt: vma.vm_refcnt });
+    const n = this.logCount++;
+    if (n < this.logIds.length) {
+      this.logIds[n] = id;
+      this.logRefcnts[n] = vma.vm_refcnt;
+    } else {
+      this.logIds.push(id);
+      this.logRefcnts.push(vma.vm_refcnt);
+    }
   }
 
   /** The live object with this id, or undefined. */
@@ -101,12 +117,19 @@ export class VmaRegistry {
     return this.live;
   }
 
-  /** The frees logged since the last call, oldest first (a shared empty array when none). */
+  /** The frees logged since the last take or drop, oldest first (a shared empty array when none); empties the log. */
   takeFreed(): readonly FreeEvent[] {
-    const out = this.log;
-    if (out.length === 0) return NO_FREES;
-    this.log = [];
+    const n = this.logCount;
+    if (n === 0) return NO_FREES;
+    const out: FreeEvent[] = [];
+    for (let i = 0; i < n; i++) out.push({ id: this.logIds[i], refcnt: this.logRefcnts[i] });
+    this.logCount = 0;
     return out;
+  }
+
+  /** Empty the free log, as takeFreed() does, without making the list. */
+  dropFreed(): void {
+    this.logCount = 0;
   }
 
   /** Start again from id 1 with nothing live (a fresh harness run). */
@@ -115,7 +138,7 @@ export class VmaRegistry {
     this.byId = [undefined];
     this.live = 0;
     this.freedTotal = 0;
-    this.log = [];
+    this.logCount = 0;
   }
 }
 

@@ -83,12 +83,19 @@ export class mm_struct {
   }
 }
 
-/* The mm's tree refuses to store a VMA that has been freed. */
+/*
+ * The mm's tree refuses to store a VMA that has been freed.  One function
+ * shared by every mm: a closure per mm would be a new call target for the
+ * stand-in's store path with every fresh mm (a replay makes one per trace),
+ * and V8 throws away code compiled for the last one.
+ */
+function mm_tree_check_entry(vma: vm_area_struct, fn: string): void {
+  if (vma.__freed) throw new KernelBug('use after free', `${fn}: vma#${vma.__id} was freed`);
+}
+
 function new_mm_tree(): maple_tree<vm_area_struct> {
   const mt = new maple_tree<vm_area_struct>();
-  mt.check_entry = (vma, fn) => {
-    if (vma.__freed) throw new KernelBug('use after free', `${fn}: vma#${vma.__id} was freed`);
-  };
+  mt.check_entry = mm_tree_check_entry;
   return mt;
 }
 

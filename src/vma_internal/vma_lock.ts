@@ -85,10 +85,18 @@ export function vma_mark_detached(vma: vm_area_struct): void {
  */
 let writeLog: vm_area_struct[] | null = null;
 let writeCount = 0;
+/*
+ * The one array every log uses: a fresh array per enable (a replay enables
+ * it for each trace) starts empty, and code V8 compiled for the full array
+ * of the last trace is thrown away at its first write.  Emptied on disable,
+ * so that it holds no VMA while off.
+ */
+const WRITE_LOG: vm_area_struct[] = [];
 
 /** Start (or stop) logging write starts. */
 export function vma_write_log_enable(on: boolean): void {
-  writeLog = on ? [] : null;
+  WRITE_LOG.length = 0;
+  writeLog = on ? WRITE_LOG : null;
   writeCount = 0;
 }
 
@@ -115,5 +123,10 @@ export function vma_start_write(vma: vm_area_struct): void {
   if (kernel_lock !== null) return kernel_lock.vma_start_write(vma);
   vma_check_live(vma, 'vma_start_write');
   vma.vm_lock_seq = (vma.vm_lock_seq + 1) >>> 0;
-  if (writeLog !== null) writeLog[writeCount++] = vma;
+  if (writeLog !== null) {
+    /* Grown by push(), stored in place once big enough: no out-of-bounds store. */
+    if (writeCount < writeLog.length) writeLog[writeCount] = vma;
+    else writeLog.push(vma);
+    writeCount++;
+  }
 }

@@ -104,6 +104,26 @@ describe('vm_refcnt and attach/detach', () => {
     expect(vma.vm_refcnt).toBe(0);
   });
 
+  test('the write log starts empty at every enable, whatever the last one logged', () => {
+    const mm = new mm_struct();
+    const a = vm_area_alloc(mm) as vm_area_struct;
+    const b = vm_area_alloc(mm) as vm_area_struct;
+    try {
+      vma_write_log_enable(true);
+      vma_start_write(a);
+      vma_start_write(b);
+      vma_write_log_enable(false);
+      vma_write_log_enable(true);
+      expect(vma_write_log_take()).toEqual([]);
+      vma_start_write(b);
+      vma_write_log_enable(true);
+      vma_start_write(a);
+      expect(vma_write_log_take()).toEqual([a]);
+    } finally {
+      vma_write_log_enable(false);
+    }
+  });
+
   test('the write log: take and reset see only the writes since the last take or reset', () => {
     const mm = new mm_struct();
     const a = vm_area_alloc(mm) as vm_area_struct;
@@ -144,6 +164,23 @@ describe('vm_refcnt and attach/detach', () => {
     const freed = vma_registry.takeFreed();
     expect(freed).toEqual([{ id: vma.__id, refcnt: 0 }]);
     expect(vma_registry.takeFreed()).toBe(vma_registry.takeFreed());
+    expect(vma_registry.takeFreed()).toEqual([]);
+  });
+
+  test('dropFreed() empties the log; later frees are logged from the start again, in order', () => {
+    const mm = new mm_struct();
+    const a = vm_area_alloc(mm) as vm_area_struct;
+    const b = vm_area_alloc(mm) as vm_area_struct;
+    const c = vm_area_alloc(mm) as vm_area_struct;
+    const d = vm_area_alloc(mm) as vm_area_struct;
+    vma_registry.takeFreed();
+    vm_area_free(a);
+    vm_area_free(b);
+    vma_registry.dropFreed();
+    expect(vma_registry.takeFreed()).toEqual([]);
+    vm_area_free(d);
+    vm_area_free(c);
+    expect(vma_registry.takeFreed()).toEqual([{ id: d.__id, refcnt: 0 }, { id: c.__id, refcnt: 0 }]);
     expect(vma_registry.takeFreed()).toEqual([]);
   });
 });
