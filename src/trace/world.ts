@@ -104,16 +104,43 @@ import { LayoutDriftError, TraceLayout, type LayoutReader, type LayoutRecord } f
 import { LayoutLearner } from './layout_sync';
 import { NO_RULE_OPTIONS, type RuleOptions } from './rules';
 import type {
+  AllocAndLinkStep,
   AnonFlags,
   AnonId,
+  BrkStep,
+  CopyVmaStep,
+  ExpandStackStep,
+  ExpandStep,
+  FailPreallocStep,
   FileId,
+  FindMergeableAnonVmaStep,
+  InjectStep,
   LockedSets,
+  MergeExistingStep,
+  MergeExtendStep,
+  MergeNewStep,
   MergeStateName,
+  MlockallStep,
+  MmapStep,
+  ModifyFlagsStep,
+  ModifyFlagsUffdStep,
+  ModifyNameStep,
+  ModifyPolicyStep,
+  MunmapStep,
   NameId,
+  SetAnonStep,
+  SetFileStep,
+  SetMaxMapCountStep,
+  SetOpsStep,
+  ShrinkStep,
+  SplitStep,
+  TakeAllLocksStep,
   TraceExpect,
   TraceStep,
-  VmOpsKind,
   VmaRow,
+  VmMunmapStep,
+  VmOpsKind,
+  VmUnmappedAreaStep,
 } from './types';
 
 export const ANON_VMA_COUNT = 8;
@@ -392,203 +419,293 @@ export class TraceWorld {
     return out;
   }
 
-  /* Run the step on the port. */
+  /*
+   * Run the step on the port: one method per operation, behind a switch
+   * that tests the usual operations first.  Kept small on purpose: V8
+   * optimises a function once it has run an amount of bytecode that grows
+   * with the function's size, and when its compile queue is full it
+   * drops the request until the function has run that much again; one
+   * function holding every operation (3.8 KB of bytecode) was left in
+   * baseline code until the third or fourth replay of a trace in one
+   * process.
+   */
   private perform(step: TraceStep): StepOutcome {
+    switch (step.op) {
+      case 'munmap':
+        return this.op_munmap(step);
+      case 'set_anon':
+        return this.op_set_anon(step);
+      case 'merge_existing':
+        return this.op_merge_existing(step);
+      case 'set_file':
+        return this.op_set_file(step);
+      case 'modify_flags':
+        return this.op_modify_flags(step);
+      case 'copy_vma':
+        return this.op_copy_vma(step);
+      case 'mmap':
+        return this.op_mmap(step);
+      case 'shrink':
+        return this.op_shrink(step);
+      case 'expand':
+        return this.op_expand(step);
+      case 'merge_new':
+        return this.op_merge_new(step);
+      case 'split':
+        return this.op_split(step);
+      case 'merge_extend':
+        return this.op_merge_extend(step);
+      case 'alloc_and_link':
+        return this.op_alloc_and_link(step);
+      case 'set_ops':
+        return this.op_set_ops(step);
+      case 'vm_munmap':
+        return this.op_vm_munmap(step);
+      case 'modify_flags_uffd':
+        return this.op_modify_flags_uffd(step);
+      case 'modify_name':
+        return this.op_modify_name(step);
+      case 'modify_policy':
+        return this.op_modify_policy(step);
+      case 'brk':
+        return this.op_brk(step);
+      case 'vm_unmapped_area':
+        return this.op_vm_unmapped_area(step);
+      case 'expand_stack':
+        return this.op_expand_stack(step);
+      case 'find_mergeable_anon_vma':
+        return this.op_find_mergeable_anon_vma(step);
+      case 'fail_prealloc':
+        return this.op_fail_prealloc(step);
+      case 'inject':
+        return this.op_inject(step);
+      case 'set_max_map_count':
+        return this.op_set_max_map_count(step);
+      case 'take_all_locks':
+        return this.op_take_all_locks(step);
+      case 'mlockall':
+        return this.op_mlockall(step);
+    }
+  }
+
+  private op_munmap(step: MunmapStep): StepOutcome {
     const mm = this.mm;
     const vmi = this.vmi;
-    switch (step.op) {
-      case 'alloc_and_link':
-        return { vma: alloc_and_link_vma(mm, step.start, step.end, step.pgoff, step.flags) };
+    vma_iter_set(vmi, step.start);
+    return { err: do_vmi_munmap(vmi, mm, step.start, step.len, null, false) };
+  }
 
-      case 'set_anon': {
-        const vma = this.vma(step.vma, 'vma');
-        const av = this.anon(step.anon);
-        vma.anon_vma = av;
-        INIT_LIST_HEAD(vma.anon_vma_chain);
-        for (let i = 0; i < step.chain; i++) list_add_tail(new anon_vma_chain(av), vma.anon_vma_chain);
-        return {};
-      }
+  private op_set_anon(step: SetAnonStep): StepOutcome {
+    const vma = this.vma(step.vma, 'vma');
+    const av = this.anon(step.anon);
+    vma.anon_vma = av;
+    INIT_LIST_HEAD(vma.anon_vma_chain);
+    for (let i = 0; i < step.chain; i++) list_add_tail(new anon_vma_chain(av), vma.anon_vma_chain);
+    return {};
+  }
 
-      case 'set_ops':
-        this.vma(step.vma, 'vma').vm_ops = this.ops(step.ops);
-        return {};
+  private op_merge_existing(step: MergeExistingStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    const prev = this.prevFor(vma, step.start);
+    vma_iter_set(vmi, step.start);
+    const vmg = VMG_VMA_STATE(vmi, prev, vma, step.start, step.end);
+    vmg.flags = step.flags;
+    const res = vma_merge_existing_range(vmg);
+    return { vma: res, state: vmg.state, vmg };
+  }
 
-      case 'set_file':
-        this.vma(step.vma, 'vma').vm_file = this.file(step.file);
-        return {};
+  private op_set_file(step: SetFileStep): StepOutcome {
+    this.vma(step.vma, 'vma').vm_file = this.file(step.file);
+    return {};
+  }
 
-      case 'fail_prealloc':
-        set_fail_prealloc(step.value);
-        return {};
-
-      case 'merge_new': {
-        const vmg = new vma_merge_struct();
-        vmg.mm = mm;
-        vmg.vmi = vmi;
-        vmg_set_range(vmg, step.start, step.end, step.pgoff, step.flags);
-        vmg.anon_vma = this.anon(step.anon ?? null);
-        vmg.file = this.file(step.file ?? null);
-        const vma = merge_new(vmg);
-        return { vma, state: vmg.state, vmg };
-      }
-
-      case 'merge_existing': {
-        const vma = this.vma(step.vma, 'vma');
-        const prev = this.prevFor(vma, step.start);
-        vma_iter_set(vmi, step.start);
-        const vmg = VMG_VMA_STATE(vmi, prev, vma, step.start, step.end);
-        vmg.flags = step.flags;
-        const res = vma_merge_existing_range(vmg);
-        return { vma: res, state: vmg.state, vmg };
-      }
-
-      case 'modify_flags': {
-        const vma = this.vma(step.vma, 'vma');
-        const prev = this.prevFor(vma, step.start);
-        vma_iter_set(vmi, step.start);
-        const res = vma_modify_flags(vmi, prev, vma, step.start, step.end, step.flags);
-        if (!IS_ERR(res)) {
-          /* What mprotect does with the result. */
-          vma_start_write(res);
-          res.__vm_flags = step.flags;
-        }
-        return { vma: res };
-      }
-
-      case 'expand': {
-        const vma = this.vma(step.vma, 'vma');
-        const next = step.next === null ? null : this.vma(step.next, 'next');
-        const vmg = new vma_merge_struct();
-        vmg.mm = mm;
-        vmg.vmi = vmi;
-        vmg_set_range(vmg, step.start, step.end, step.pgoff, vma.vm_flags);
-        vmg.middle = vma;
-        vmg.next = next;
-        const err = vma_expand(vmg);
-        return { err, state: vmg.state, vmg };
-      }
-
-      case 'shrink': {
-        const vma = this.vma(step.vma, 'vma');
-        vma_iter_set(vmi, vma.vm_start);
-        return { err: vma_shrink(vmi, vma, step.start, step.end, step.pgoff) };
-      }
-
-      case 'split': {
-        const vma = this.vma(step.vma, 'vma');
-        vma_iter_set(vmi, vma.vm_start);
-        return { err: split_vma(vmi, vma, step.addr, step.new_below ? 1 : 0) };
-      }
-
-      case 'munmap':
-        vma_iter_set(vmi, step.start);
-        return { err: do_vmi_munmap(vmi, mm, step.start, step.len, null, false) };
-
-      case 'mmap': {
-        const ret = mmap_region(this.file(step.file ?? null), step.addr, step.len, step.flags, step.pgoff, null);
-        return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
-      }
-
-      case 'merge_extend': {
-        const vma = this.vma(step.vma, 'vma');
-        vma_iter_set(vmi, vma.vm_end);
-        return { vma: vma_merge_extend(vmi, vma, step.delta) };
-      }
-
-      case 'copy_vma': {
-        const vmap: Ref<vm_area_struct> = { value: this.vma(step.vma, 'vma') };
-        const need: Ref<boolean> = { value: false };
-        const res = copy_vma(vmap, step.addr, step.len, step.pgoff, need);
-        return { vma: res, vmap: vmap.value, need_rmap_locks: need.value };
-      }
-
-      case 'brk': {
-        /* What brk() does before it calls do_brk_flags(), with its own iterator. */
-        const brkvmi = VMA_ITERATOR(mm, 0);
-        vma_iter_init(brkvmi, mm, step.addr);
-        vma_find(brkvmi, step.addr + step.len + PAGE_SIZE + stack_guard_gap);
-        const brkvma = vma_prev_limit(brkvmi, step.start_brk);
-        return { err: do_brk_flags(brkvmi, brkvma, step.addr, step.len, step.flags) };
-      }
-
-      case 'vm_unmapped_area': {
-        const info = new vm_unmapped_area_info();
-        info.flags = step.topdown ? VM_UNMAPPED_AREA_TOPDOWN : 0;
-        info.length = step.length;
-        info.low_limit = step.low_limit;
-        info.high_limit = step.high_limit;
-        info.align_mask = step.align_mask;
-        info.align_offset = step.align_offset;
-        info.start_gap = step.start_gap;
-        const ret = info.flags & VM_UNMAPPED_AREA_TOPDOWN ? unmapped_area_topdown(info) : unmapped_area(info);
-        return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
-      }
-
-      case 'expand_stack':
-        return { err: expand_downwards(this.vma(step.vma, 'vma'), step.addr) };
-
-      case 'modify_flags_uffd': {
-        const vma = this.vma(step.vma, 'vma');
-        const prev = this.prevFor(vma, step.start);
-        vma_iter_set(vmi, step.start);
-        const res = vma_modify_flags_uffd(
-          vmi, prev, vma, step.start, step.end, step.flags, NULL_VM_UFFD_CTX, step.give_up_on_oom,
-        );
-        if (!IS_ERR(res)) {
-          /* What userfaultfd_set_ctx()/userfaultfd_reset_ctx() do with the result. */
-          vma_start_write(res);
-          res.__vm_flags = step.flags;
-        }
-        return { vma: res };
-      }
-
-      case 'modify_name': {
-        const vma = this.vma(step.vma, 'vma');
-        const prev = this.prevFor(vma, step.start);
-        vma_iter_set(vmi, step.start);
-        const res = vma_modify_flags_name(vmi, prev, vma, step.start, step.end, step.flags, this.name(step.name));
-        if (!IS_ERR(res)) {
-          /* What madvise_update_vma() does with the result. */
-          vma_start_write(res);
-          res.__vm_flags = step.flags;
-        }
-        return { vma: res };
-      }
-
-      case 'modify_policy': {
-        const vma = this.vma(step.vma, 'vma');
-        /* do_mbind()'s page walk write-locks the VMA first. */
-        vma_start_write(vma);
-        const prev = this.prevFor(vma, step.start);
-        vma_iter_set(vmi, step.start);
-        return { vma: vma_modify_policy(vmi, prev, vma, step.start, step.end, this.policy) };
-      }
-
-      case 'find_mergeable_anon_vma':
-        return { anon_vma: find_mergeable_anon_vma(this.vma(step.vma, 'vma')) };
-
-      case 'vm_munmap':
-        return { err: __vm_munmap(step.start, step.len, step.unlock) };
-
-      case 'take_all_locks': {
-        const err = mm_take_all_locks(mm);
-        const locked = this.lockedSets();
-        if (err === 0) mm_drop_all_locks(mm);
-        return { err, locked };
-      }
-
-      case 'inject':
-        fault_inject(step.point, step.count, step.after);
-        return {};
-
-      case 'set_max_map_count':
-        set_sysctl_max_map_count(step.value);
-        return {};
-
-      case 'mlockall':
-        /* The system calls, with their own iterator (src/harness/mlock.ts). */
-        return { err: step.flags === 0 ? sys_munlockall() : sys_mlockall(step.flags) };
+  private op_modify_flags(step: ModifyFlagsStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    const prev = this.prevFor(vma, step.start);
+    vma_iter_set(vmi, step.start);
+    const res = vma_modify_flags(vmi, prev, vma, step.start, step.end, step.flags);
+    if (!IS_ERR(res)) {
+      /* What mprotect does with the result. */
+      vma_start_write(res);
+      res.__vm_flags = step.flags;
     }
+    return { vma: res };
+  }
+
+  private op_copy_vma(step: CopyVmaStep): StepOutcome {
+    const vmap: Ref<vm_area_struct> = { value: this.vma(step.vma, 'vma') };
+    const need: Ref<boolean> = { value: false };
+    const res = copy_vma(vmap, step.addr, step.len, step.pgoff, need);
+    return { vma: res, vmap: vmap.value, need_rmap_locks: need.value };
+  }
+
+  private op_mmap(step: MmapStep): StepOutcome {
+    const ret = mmap_region(this.file(step.file ?? null), step.addr, step.len, step.flags, step.pgoff, null);
+    return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
+  }
+
+  private op_shrink(step: ShrinkStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    vma_iter_set(vmi, vma.vm_start);
+    return { err: vma_shrink(vmi, vma, step.start, step.end, step.pgoff) };
+  }
+
+  private op_expand(step: ExpandStep): StepOutcome {
+    const mm = this.mm;
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    const next = step.next === null ? null : this.vma(step.next, 'next');
+    const vmg = new vma_merge_struct();
+    vmg.mm = mm;
+    vmg.vmi = vmi;
+    vmg_set_range(vmg, step.start, step.end, step.pgoff, vma.vm_flags);
+    vmg.middle = vma;
+    vmg.next = next;
+    const err = vma_expand(vmg);
+    return { err, state: vmg.state, vmg };
+  }
+
+  private op_merge_new(step: MergeNewStep): StepOutcome {
+    const mm = this.mm;
+    const vmi = this.vmi;
+    const vmg = new vma_merge_struct();
+    vmg.mm = mm;
+    vmg.vmi = vmi;
+    vmg_set_range(vmg, step.start, step.end, step.pgoff, step.flags);
+    vmg.anon_vma = this.anon(step.anon ?? null);
+    vmg.file = this.file(step.file ?? null);
+    const vma = merge_new(vmg);
+    return { vma, state: vmg.state, vmg };
+  }
+
+  private op_split(step: SplitStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    vma_iter_set(vmi, vma.vm_start);
+    return { err: split_vma(vmi, vma, step.addr, step.new_below ? 1 : 0) };
+  }
+
+  private op_merge_extend(step: MergeExtendStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    vma_iter_set(vmi, vma.vm_end);
+    return { vma: vma_merge_extend(vmi, vma, step.delta) };
+  }
+
+  private op_alloc_and_link(step: AllocAndLinkStep): StepOutcome {
+    const mm = this.mm;
+    return { vma: alloc_and_link_vma(mm, step.start, step.end, step.pgoff, step.flags) };
+  }
+
+  private op_set_ops(step: SetOpsStep): StepOutcome {
+    this.vma(step.vma, 'vma').vm_ops = this.ops(step.ops);
+    return {};
+  }
+
+  private op_vm_munmap(step: VmMunmapStep): StepOutcome {
+    return { err: __vm_munmap(step.start, step.len, step.unlock) };
+  }
+
+  private op_modify_flags_uffd(step: ModifyFlagsUffdStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    const prev = this.prevFor(vma, step.start);
+    vma_iter_set(vmi, step.start);
+    const res = vma_modify_flags_uffd(
+      vmi, prev, vma, step.start, step.end, step.flags, NULL_VM_UFFD_CTX, step.give_up_on_oom,
+    );
+    if (!IS_ERR(res)) {
+      /* What userfaultfd_set_ctx()/userfaultfd_reset_ctx() do with the result. */
+      vma_start_write(res);
+      res.__vm_flags = step.flags;
+    }
+    return { vma: res };
+  }
+
+  private op_modify_name(step: ModifyNameStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    const prev = this.prevFor(vma, step.start);
+    vma_iter_set(vmi, step.start);
+    const res = vma_modify_flags_name(vmi, prev, vma, step.start, step.end, step.flags, this.name(step.name));
+    if (!IS_ERR(res)) {
+      /* What madvise_update_vma() does with the result. */
+      vma_start_write(res);
+      res.__vm_flags = step.flags;
+    }
+    return { vma: res };
+  }
+
+  private op_modify_policy(step: ModifyPolicyStep): StepOutcome {
+    const vmi = this.vmi;
+    const vma = this.vma(step.vma, 'vma');
+    /* do_mbind()'s page walk write-locks the VMA first. */
+    vma_start_write(vma);
+    const prev = this.prevFor(vma, step.start);
+    vma_iter_set(vmi, step.start);
+    return { vma: vma_modify_policy(vmi, prev, vma, step.start, step.end, this.policy) };
+  }
+
+  private op_brk(step: BrkStep): StepOutcome {
+    const mm = this.mm;
+    /* What brk() does before it calls do_brk_flags(), with its own iterator. */
+    const brkvmi = VMA_ITERATOR(mm, 0);
+    vma_iter_init(brkvmi, mm, step.addr);
+    vma_find(brkvmi, step.addr + step.len + PAGE_SIZE + stack_guard_gap);
+    const brkvma = vma_prev_limit(brkvmi, step.start_brk);
+    return { err: do_brk_flags(brkvmi, brkvma, step.addr, step.len, step.flags) };
+  }
+
+  private op_vm_unmapped_area(step: VmUnmappedAreaStep): StepOutcome {
+    const info = new vm_unmapped_area_info();
+    info.flags = step.topdown ? VM_UNMAPPED_AREA_TOPDOWN : 0;
+    info.length = step.length;
+    info.low_limit = step.low_limit;
+    info.high_limit = step.high_limit;
+    info.align_mask = step.align_mask;
+    info.align_offset = step.align_offset;
+    info.start_gap = step.start_gap;
+    const ret = info.flags & VM_UNMAPPED_AREA_TOPDOWN ? unmapped_area_topdown(info) : unmapped_area(info);
+    return IS_ERR_VALUE(ret) ? { err: ret } : { addr: ret };
+  }
+
+  private op_expand_stack(step: ExpandStackStep): StepOutcome {
+    return { err: expand_downwards(this.vma(step.vma, 'vma'), step.addr) };
+  }
+
+  private op_find_mergeable_anon_vma(step: FindMergeableAnonVmaStep): StepOutcome {
+    return { anon_vma: find_mergeable_anon_vma(this.vma(step.vma, 'vma')) };
+  }
+
+  private op_fail_prealloc(step: FailPreallocStep): StepOutcome {
+    set_fail_prealloc(step.value);
+    return {};
+  }
+
+  private op_inject(step: InjectStep): StepOutcome {
+    fault_inject(step.point, step.count, step.after);
+    return {};
+  }
+
+  private op_set_max_map_count(step: SetMaxMapCountStep): StepOutcome {
+    set_sysctl_max_map_count(step.value);
+    return {};
+  }
+
+  private op_take_all_locks(step: TakeAllLocksStep): StepOutcome {
+    const mm = this.mm;
+    const err = mm_take_all_locks(mm);
+    const locked = this.lockedSets();
+    if (err === 0) mm_drop_all_locks(mm);
+    return { err, locked };
+  }
+
+  private op_mlockall(step: MlockallStep): StepOutcome {
+    /* The system calls, with their own iterator (src/harness/mlock.ts). */
+    return { err: step.flags === 0 ? sys_munlockall() : sys_mlockall(step.flags) };
   }
 
   /**
