@@ -34,11 +34,23 @@ const CHUNK_MAX = 256;
  * start), so the index never reads a record.
  */
 export class StartIndex<R> {
-  /* Chunk k: keys[k] ascending, vals[k] the record of each key. */
+  /*
+   * Chunk k: keys[k] ascending, vals[k] the record of each key.  There is
+   * always at least one chunk: an empty index holds one empty chunk, so
+   * that the first insertion takes the same path as the others (a path
+   * taken once per index would be one V8 compiled without feedback, and it
+   * would throw the code away at every trace's first step).
+   */
   private keys: number[][] = objectArray();
   private vals: R[][] = objectArray();
   private firsts: number[] = doubleArray();
   private count = 0;
+
+  constructor() {
+    this.keys.push(doubleArray());
+    this.vals.push(objectArray());
+    this.firsts.push(0);
+  }
 
   /** Number of records held. */
   get size(): number {
@@ -89,15 +101,6 @@ export class StartIndex<R> {
 
   /** Add @r under @key; false (and nothing changes) when @key is already held. */
   insert(key: number, r: R): boolean {
-    if (this.count === 0) {
-      const keys = doubleArray();
-      keys.push(key);
-      this.keys.push(keys);
-      this.vals.push([r]);
-      this.firsts.push(key);
-      this.count = 1;
-      return true;
-    }
     const k = this.chunkOf(key);
     const keys = this.keys[k];
     const vals = this.vals[k];
@@ -133,11 +136,11 @@ export class StartIndex<R> {
     keys.pop();
     vals.pop();
     this.count--;
-    if (keys.length === 0) {
+    if (keys.length === 0 && this.keys.length > 1) {
       this.keys.splice(k, 1);
       this.vals.splice(k, 1);
       this.firsts.splice(k, 1);
-    } else if (p === 0) {
+    } else if (p === 0 && keys.length > 0) {
       this.firsts[k] = keys[0];
     }
     return true;
@@ -158,13 +161,19 @@ export class StartIndex<R> {
   }
 
   /**
-   * Check the index's invariants (chunks non-empty and within size, keys
+   * Check the index's invariants (chunks non-empty, but for the one chunk
+   * of an empty index, and within size, keys
    * strictly ascending across chunks, one record per key, first keys and
    * the count in agreement); throws an Error naming the first broken one.
    */
   check(): void {
     const n = this.keys.length;
     if (this.vals.length !== n || this.firsts.length !== n) throw new Error('StartIndex.check: chunk lists differ in length');
+    if (n === 0) throw new Error('StartIndex.check: no chunk');
+    if (this.count === 0) {
+      if (n !== 1 || this.keys[0].length !== 0 || this.vals[0].length !== 0) throw new Error('StartIndex.check: an empty index must hold exactly one chunk, empty');
+      return;
+    }
     let total = 0;
     let last = -Infinity;
     for (let k = 0; k < n; k++) {

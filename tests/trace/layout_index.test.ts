@@ -95,6 +95,28 @@ test('StartIndex: ascending and descending fills split chunks, emptying them dro
   expect(index.floor(5)).toBeNull();
   expect(index.get(5)).toBeNull();
   expect(index.delete(5)).toBe(false);
+  /* Emptied, it fills again from its one empty chunk, high keys first. */
+  expect(index.insert(2 ** 40, 7)).toBe(true);
+  expect(index.insert(3, 8)).toBe(true);
+  index.check();
+  expect(index.floor(2 ** 41)).toBe(7);
+  expect(index.floor(2 ** 40 - 1)).toBe(8);
+  expect(index.floor(2)).toBeNull();
+});
+
+test('StartIndex: a new index, and one emptied again, holds one empty chunk and passes check()', () => {
+  const index = new StartIndex<number>();
+  index.check();
+  expect(index.floor(0)).toBeNull();
+  expect(index.insert(5, 1)).toBe(true);
+  expect(index.delete(5)).toBe(true);
+  index.check();
+  expect((index as unknown as { keys: number[][] }).keys).toEqual([[]]);
+  const inner = index as unknown as { keys: number[][]; vals: number[][]; firsts: number[] };
+  inner.keys.push([]);
+  inner.vals.push([]);
+  inner.firsts.push(0);
+  expect(() => index.check()).toThrow(/exactly one chunk/);
 });
 
 test('StartIndex.check() finds a broken order', () => {
