@@ -72,42 +72,70 @@ function timesOf(world: TraceWorld, stepped: number): { elapsedNs: bigint; valid
   return { elapsedNs: msToNs(world.opMs), validateNs: msToNs(stepped - world.opMs) };
 }
 
+/* Where a replay loop is: the step it runs, the time spent in check() and execute() so far, the difference that stopped it. */
+class LoopState {
+  i = 0;
+  /* The port's share of it is world.opMs, the rest is the validator's. */
+  stepped = 0;
+  mismatch: FieldMismatch | null = null;
+}
+
+/* What stopped a replay loop before the end. */
+const LOOP_DONE = 0;
+const LOOP_MAPLE_CHECK = 1;
+const LOOP_MISMATCH = 2;
+
+/*
+ * Run steps from at.i to the end or to the first that stops the replay
+ * (at.i is then that step); a thrown error leaves at.i on its step.  A
+ * function of its own, entered once per replay: V8 compiles the loop, and
+ * the code around it that runs once per replay (making the world, the
+ * result) stays out of it, where a site that had run only once, before V8
+ * gave the function its feedback, made it throw the compiled loop away at
+ * every replay's start and end.
+ */
+function replayLoop(world: TraceWorld, steps: StepSource, at: LoopState): number {
+  for (; at.i < steps.length; at.i++) {
+    const step = steps[at.i];
+    /*
+     * The resets between steps, before every step rather than only before
+     * a compared one (TRACE_FORMAT.md allows either; nothing the port
+     * runs reads what they reset): the free and write logs then never
+     * hold more than one step's worth.
+     */
+    world.endStep();
+    const t0 = performance.now();
+    world.check(step);
+    const out = world.execute(step);
+    at.stepped += performance.now() - t0;
+    if (maple_check_count() !== 0) return LOOP_MAPLE_CHECK;
+    if (step.expect) {
+      at.mismatch = compareExpect(step.expect, world.observe(step, out));
+      if (at.mismatch) return LOOP_MISMATCH;
+    }
+  }
+  return LOOP_DONE;
+}
+
 function replaySteps(name: string, source: string, steps: StepSource): TraceResult {
   const world = new TraceWorld();
   world.timing = true;
-  /* Time in check() and execute(); the port's share of it is world.opMs, the rest is the validator's. */
-  let stepped = 0;
-  let i = 0;
+  const at = new LoopState();
   const base = { name, source };
   try {
-    for (; i < steps.length; i++) {
-      const step = steps[i];
-      /*
-       * The resets between steps, before every step rather than only before
-       * a compared one (TRACE_FORMAT.md allows either; nothing the port
-       * runs reads what they reset): the free and write logs then never
-       * hold more than one step's worth.
-       */
-      world.endStep();
-      const t0 = performance.now();
-      world.check(step);
-      const out = world.execute(step);
-      stepped += performance.now() - t0;
-      if (maple_check_count() !== 0) {
-        return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: step.op, mismatch: null, message: maple_check_summary(), ...timesOf(world, stepped) };
-      }
-      if (step.expect) {
-        const actual = world.observe(step, out);
-        const mismatch = compareExpect(step.expect, actual);
-        if (mismatch) {
-          return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: step.op, mismatch, message: null, ...timesOf(world, stepped) };
-        }
-      }
+    const stop = replayLoop(world, steps, at);
+    const i = at.i;
+    if (stop === LOOP_MAPLE_CHECK) {
+      return { ...base, status: 'maple-check', stepsRun: i + 1, step: i, op: steps[i].op, mismatch: null, message: maple_check_summary(), ...timesOf(world, at.stepped) };
+    }
+    if (stop === LOOP_MISMATCH) {
+      return { ...base, status: 'mismatch', stepsRun: i + 1, step: i, op: steps[i].op, mismatch: at.mismatch, message: null, ...timesOf(world, at.stepped) };
     }
   } catch (err) {
+    const i = at.i;
     const op = steps[i]?.op ?? null;
     if (err instanceof TraceInputError) {
-      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...timesOf(world, stepped) };
+      return { ...base, status: 'bad-input', stepsRun: i, step: i, op, mismatch: null, message: err.message, ...timesOf(world, at.stepped) };
     }
     const message =
       err instanceof KernelBug
@@ -115,11 +143,11 @@ function replaySteps(name: string, source: string, steps: StepSource): TraceResu
         : err instanceof LayoutDriftError
           ? `the port left the address space inconsistent: ${err.message}`
           : `${err instanceof Error ? err.name : 'error'}: ${err instanceof Error ? err.message : String(err)}`;
-    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...timesOf(world, stepped) };
+    return { ...base, status: 'crash', stepsRun: i + 1, step: i, op, mismatch: null, message, ...timesOf(world, at.stepped) };
   } finally {
     world.dispose();
   }
-  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...timesOf(world, stepped) };
+  return { ...base, status: 'pass', stepsRun: steps.length, step: null, op: null, mismatch: null, message: null, ...timesOf(world, at.stepped) };
 }
 
 /** A result for input that could not be read or parsed (bad input, exit status 2). */
