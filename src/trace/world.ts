@@ -433,6 +433,10 @@ export class TraceWorld {
     switch (step.op) {
       case 'munmap':
         return this.op_munmap(step);
+      case 'mmap':
+        return this.op_mmap(step);
+      case 'alloc_and_link':
+        return this.op_alloc_and_link(step);
       case 'set_anon':
         return this.op_set_anon(step);
       case 'merge_existing':
@@ -443,8 +447,6 @@ export class TraceWorld {
         return this.op_modify_flags(step);
       case 'copy_vma':
         return this.op_copy_vma(step);
-      case 'mmap':
-        return this.op_mmap(step);
       case 'shrink':
         return this.op_shrink(step);
       case 'expand':
@@ -455,8 +457,6 @@ export class TraceWorld {
         return this.op_split(step);
       case 'merge_extend':
         return this.op_merge_extend(step);
-      case 'alloc_and_link':
-        return this.op_alloc_and_link(step);
       case 'set_ops':
         return this.op_set_ops(step);
       case 'vm_munmap':
