@@ -161,10 +161,10 @@ export class StartIndex<R> {
   }
 
   /**
-   * Check the index's invariants (chunks non-empty, but for the one chunk
-   * of an empty index, and within size, keys
-   * strictly ascending across chunks, one record per key, first keys and
-   * the count in agreement); throws an Error naming the first broken one.
+   * Check the index's invariants (chunks within size and non-empty, but
+   * for the one chunk of an empty index; keys strictly ascending across
+   * chunks, one record per key, first keys and the count in agreement);
+   * throws an Error naming the first broken one.
    */
   check(): void {
     const n = this.keys.length;
