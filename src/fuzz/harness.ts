@@ -20,14 +20,13 @@ import { compareExpect, type FieldMismatch } from '../trace/compare';
 import type { Trace, TraceExpect, TraceStep, VmaRow } from '../trace/types';
 import { toHex } from '../trace/hex';
 import { UINT_MAX, type vm_area_struct } from '../vma_internal';
-import type { RangeEntry } from '../vma_internal/range_tree';
 import { formatStep, formatTrace } from '../trace/write';
 import { TraceWorld } from '../trace/world';
 import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas, type VmaSnapshot } from './invariants';
+import { checkInvariantsInto, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotTree, type VmaSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { defectPath, recogniseKnownDefect } from './defects';
@@ -109,14 +108,15 @@ function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): st
  * the port's objects turned into ids were two map look-ups): an object the
  * trace does not know never equals one of them, so such a VMA disagrees,
  * and the rows made to report it throw what the port's side of observe()
- * throws.
+ * throws.  @inTree: the tree's VMAs in order, as the invariant checks
+ * found them (exactly the tree's entries whenever those checks pass; when
+ * they fail, the command fails whatever this says).
  */
-function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
-  const entries = w.mm.mm_mt.ranges.collect(layoutScratch);
+function layoutAgrees(w: TraceWorld, model: VmaModel, inTree: readonly vm_area_struct[]): boolean {
   const segs = model.segs;
-  if (entries.length !== segs.length) return false;
+  if (inTree.length !== segs.length) return false;
   for (let i = 0; i < segs.length; i++) {
-    const v = entries[i].value;
+    const v = inTree[i];
     const s = segs[i];
     if (
       v.__id !== s.id ||
@@ -135,7 +135,6 @@ function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
   }
   return true;
 }
-const layoutScratch: RangeEntry<vm_area_struct>[] = [];
 
 /*
  * The layout before a command, from its snapshot (at a command's start the
@@ -169,7 +168,8 @@ export class FuzzSystem {
   run(step: TraceStep, model: VmaModel, input?: ValidateOptions, checked = false): void {
     const w = this.world;
     w.endStep();
-    const before = snapshotVmas();
+    /* The last command passed its checks (no leak), so the live VMAs are those in the tree. */
+    const before = snapshotTree(w.mm);
     const index = this.steps.length;
     this.steps.push(step);
     if (input !== undefined) {
@@ -194,14 +194,15 @@ export class FuzzSystem {
     const expected = checked ? model.applyChecked(step) : model.apply(step, false);
     this.stats.coverage.recordPaths(model.paths);
     if (reachesKnownDefect(model.paths)) this.stats.defectsReached++;
-    const violations = checkInvariants(w.mm, before, actual);
+    const violations: string[] = [];
+    const inTree = checkInvariantsInto(w.mm, before, actual, violations);
     const iter = iteratorAfterAbort(step, model, w);
     if (iter) violations.push(iter);
     /* Everything but the layout first; the layout value by value. */
     let mismatch = expectsAgree(expected, actual) ? null : compareExpect(expected, actual);
     let agrees: boolean;
     try {
-      agrees = mismatch === null && layoutAgrees(w, model);
+      agrees = mismatch === null && layoutAgrees(w, model, inTree);
     } catch (err) {
       throw new FuzzFailure(step, index, null, [`the port threw ${threw(err)}`], '');
     }

@@ -127,6 +127,18 @@ export function composedIntentArbitrary(): fc.Arbitrary<Intent> {
     .map(([op, a, b, c, d, flags]): Intent => ({ op, a, b, c, d, flags }));
 }
 
+/**
+ * @p v (a small integer drawn by fast-check) as V8 keeps small integers
+ * (a "Smi"): the random stream's arithmetic hands its draws back as heap
+ * numbers, and a single heap number stored into a field turns that field
+ * into a boxed double for every object of its shape (steps, the model's
+ * segments, the port's VMAs, the tree's entries), each of which then
+ * allocates a box per number field.  Exact for every value it is given.
+ */
+export function smallInt(v: number): number {
+  return v | 0;
+}
+
 const OP_TOTAL_WEIGHT = OP_WEIGHTS.reduce((n, [, w]) => n + w, 0);
 /* For each draw of the weighted choice, the index of the operation it selects. */
 const OP_BY_DRAW: readonly number[] = OP_WEIGHTS.flatMap(([, w], k) => new Array<number>(w).fill(k));
@@ -156,11 +168,11 @@ class IntentArbitrary extends fc.Arbitrary<Intent> {
   generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Intent> {
     if (biasFactor !== undefined) return this.composed.generate(mrng, biasFactor);
     const opIndex = OP_BY_DRAW[mrng.nextInt(0, OP_TOTAL_WEIGHT - 1)];
-    const a = mrng.nextInt(0, 255);
-    const b = mrng.nextInt(0, 255);
-    const c = mrng.nextInt(0, 255);
-    const d = mrng.nextInt(0, 255);
-    const flags = mrng.nextInt(0, FLAG_PALETTE.length - 1);
+    const a = smallInt(mrng.nextInt(0, 255));
+    const b = smallInt(mrng.nextInt(0, 255));
+    const c = smallInt(mrng.nextInt(0, 255));
+    const d = smallInt(mrng.nextInt(0, 255));
+    const flags = smallInt(mrng.nextInt(0, FLAG_PALETTE.length - 1));
     const proto = mrng.nextInt(0, 1);
     const intent: Intent = { op: OP_WEIGHTS[opIndex][0], a, b, c, d, flags };
     return new fc.Value(intent, new LazyIntentContext(opIndex, proto));

@@ -20,6 +20,7 @@ import { validate_mm } from '../mm/vma';
 import { mas_find, type ma_state } from '../vma_internal/maple_tree';
 import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
+import type { RangeEntry } from '../vma_internal/range_tree';
 import { treeVmas } from './invariants_tree';
 
 /** What a VMA looked like before a command. */
@@ -41,6 +42,34 @@ export function snapshotVmas(): VmaSnapshot[] {
     flags: vma.vm_flags,
   }));
 }
+
+/**
+ * snapshotVmas() for a command that starts where the checks of the last
+ * one passed (or on an empty world): the live VMAs are then exactly those
+ * in the tree (no leak), so they are read from its few entries rather than
+ * from the registry's slot of every id ever handed out.  In the same order
+ * (allocation, that is id, order).
+ */
+export function snapshotTree(mm: mm_struct): VmaSnapshot[] {
+  const entries = snapScratch;
+  const n = mm.mm_mt.ranges.collect(entries);
+  const out: VmaSnapshot[] = [];
+  for (let i = 0; i < n; i++) {
+    const vma = (entries[i] as RangeEntry<vm_area_struct>).value;
+    entries[i] = null;
+    const s: VmaSnapshot = { vma, start: vma.vm_start, end: vma.vm_end, pgoff: vma.vm_pgoff, flags: vma.vm_flags };
+    /* Insertion by id (a handful of VMAs, mostly in order already). */
+    let k = out.length;
+    out.push(s);
+    while (k > 0 && out[k - 1].vma.__id > vma.__id) {
+      out[k] = out[k - 1];
+      k--;
+    }
+    out[k] = s;
+  }
+  return out;
+}
+const snapScratch: (RangeEntry<vm_area_struct> | null)[] = [];
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
@@ -86,13 +115,26 @@ function noLeak(inTree: readonly vm_area_struct[]): boolean {
  */
 export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect): string[] {
   const errs: string[] = [];
+  checkInvariantsInto(mm, before, actual, errs);
+  return errs;
+}
 
+/**
+ * checkInvariants(), adding the messages to @p errs and returning the VMAs
+ * of the tree, each once, in its order (for a caller that compares them
+ * with a layout of its own next).
+ */
+export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect, errs: string[]): vm_area_struct[] {
   /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
   const inTree = treeVmas(mm, errs);
 
   /* Frees: detached at the time; nothing live outside the tree (no leak). */
-  for (const [id, refcnt] of actual.freed ?? []) {
-    if (refcnt !== 0) errs.push(`vma#${id} was freed with vm_refcnt ${refcnt} (want 0: detached)`);
+  const freed = actual.freed;
+  if (freed !== undefined) {
+    for (let i = 0; i < freed.length; i++) {
+      const f = freed[i];
+      if (f[1] !== 0) errs.push(`vma#${f[0]} was freed with vm_refcnt ${f[1]} (want 0: detached)`);
+    }
   }
   if (!noLeak(inTree)) {
     for (const v of vma_registry.liveVmas()) {
@@ -101,11 +143,12 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   }
 
   /* Whatever changed range, pgoff or flags must have been write-locked. */
-  for (const s of before) {
+  for (let i = 0; i < before.length; i++) {
+    const s = before[i];
     const v = s.vma;
-    if (v.__freed || !inTree.includes(v)) continue;
-    const changed = v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags;
-    if (changed && v.vm_lock_seq === UINT_MAX) {
+    /* Write-locked this step: free to change (tested first, it is the common case). */
+    if (v.vm_lock_seq !== UINT_MAX || v.__freed || !inTree.includes(v)) continue;
+    if (v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags) {
       errs.push(
         `vma#${v.__id} changed from [${hex(s.start)}, ${hex(s.end)}) pgoff ${hex(s.pgoff)} flags 0x${s.flags.toString(16)}` +
           ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
@@ -131,7 +174,7 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   /* Maple-tree checks: counted apart from the warnings, failing all the same. */
   const maple = maple_check_summary();
   if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
-  return errs;
+  return inTree;
 }
 
 export * from './invariants_tree';

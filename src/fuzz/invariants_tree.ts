@@ -31,9 +31,12 @@ export function treeVmas(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_st
   let prevEnd = -1;
 
   /* collect() walks the leaves without an iterator object (this runs after every command). */
-  const entries = mm.mm_mt.ranges.collect(treeScratch);
-  for (let i = 0; i < entries.length; i++) {
-    const r = entries[i];
+  const entries = treeScratch;
+  const n = mm.mm_mt.ranges.collect(entries);
+  for (let i = 0; i < n; i++) {
+    const r = entries[i] as RangeEntry<vm_area_struct>;
+    /* Held no longer than the walk (the scratch outlives the tree's entries). */
+    entries[i] = null;
     const v = r.value;
     if (inTree.includes(v)) errs.push(`${vmaName(v)} is stored in the tree twice`);
     else inTree.push(v);
@@ -49,12 +52,11 @@ export function treeVmas(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_st
     const bad = refcntOk(v);
     if (bad !== null) errs.push(`${vmaName(v)} is reachable from the tree with ${bad}`);
   }
-  treeScratch.length = 0;
   if (mm.map_count !== inTree.length) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.length} VMAs`);
   return inTree;
 }
 
-const treeScratch: RangeEntry<vm_area_struct>[] = [];
+const treeScratch: (RangeEntry<vm_area_struct> | null)[] = [];
 const vmaName = (v: vm_area_struct): string => `vma#${v.__id}`;
 
 /* Harness mode: a reachable VMA holds exactly one reference. */

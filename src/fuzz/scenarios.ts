@@ -25,7 +25,7 @@ import {
   VM_WRITE,
 } from '../vma_internal/constants';
 import { INJECT_POINTS, type AnonId, type ChainLength, type FileId, type InjectStep, type NameId, type TraceOpName, type TraceStep, type VmOpsKind } from '../trace/types';
-import { FUZZ_BASE } from './intents';
+import { FUZZ_BASE, smallInt } from './intents';
 import { VmaModel, type Seg } from './model';
 import { VM_DONTDUMP, VM_UFFD_MISSING, VM_UFFD_WP } from './model/validate';
 
@@ -104,8 +104,8 @@ function armFor(model: VmaModel, step: TraceStep, inj: { pick: number; after: nu
   }
   const reached = INJECT_POINTS.filter((p) => (trial.faults.calls.get(p) ?? 0) > 0);
   if (!reached.length) return null;
-  const point = reached[inj.pick % reached.length];
-  return { op: 'inject', point, count: 1, after: inj.after % (trial.faults.calls.get(point) ?? 1) };
+  const point = reached[smallInt(inj.pick) % reached.length];
+  return { op: 'inject', point, count: 1, after: smallInt(inj.after) % (trial.faults.calls.get(point) ?? 1) };
 }
 
 /* A value three times out of four, otherwise anything. */
@@ -148,37 +148,38 @@ function specs(
   const anon = ANON_PATTERNS[base.anon % ANON_PATTERNS.length];
   const one = (k: number): VmaSpec => ({
     pages: 2,
-    flags: base.flags,
+    flags: smallInt(base.flags),
     pgoffShift: 0,
     anon: anon[k],
-    chain: base.chain,
-    ops: base.ops,
-    file: base.file,
+    chain: smallInt(base.chain),
+    ops: smallInt(base.ops),
+    file: smallInt(base.file),
   });
   const out: [VmaSpec, VmaSpec, VmaSpec] = [one(0), one(1), one(2)];
   for (const p of perturb) {
     const v = out[p.target];
+    const value = smallInt(p.value);
     switch (p.kind) {
       case 0:
-        v.anon = p.value + 1;
+        v.anon = value + 1;
         break;
       case 1:
-        v.chain = p.value;
+        v.chain = value;
         break;
       case 2:
-        v.ops = p.value;
+        v.ops = value;
         break;
       case 3:
-        v.flags = (base.flags + 1 + p.value) % FLAGS.length;
+        v.flags = (smallInt(base.flags) + 1 + value) % FLAGS.length;
         break;
       case 4:
-        v.pgoffShift = p.value - 1;
+        v.pgoffShift = value - 1;
         break;
       case 5:
-        v.file = p.value;
+        v.file = value;
         break;
       default:
-        v.pages = 1 + p.value;
+        v.pages = 1 + value;
     }
   }
   return out;
@@ -210,10 +211,10 @@ export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
     .map(
       (r): MergeScenario => ({
         present: r.present,
-        gaps: r.gaps,
+        gaps: [smallInt(r.gaps[0]), smallInt(r.gaps[1])],
         op: r.op,
-        x: r.x,
-        y: r.y,
+        x: smallInt(r.x),
+        y: smallInt(r.y),
         failPrealloc: r.failPrealloc,
         inject: r.failPrealloc ? null : r.inject,
         vmas: specs(r.base, r.perturb),
