@@ -26,7 +26,7 @@ import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
 import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariantsInto, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotTree, type VmaSnapshot } from './invariants';
+import { checkCommandInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, SNAP_SLOTS, snapshotTree, type TreeSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { defectPath, recogniseKnownDefect } from './defects';
@@ -142,10 +142,15 @@ function layoutAgrees(w: TraceWorld, model: VmaModel, inTree: readonly vm_area_s
  * failure.  Diagrams draw ids and ranges only; the columns a snapshot does
  * not keep are left at their defaults.
  */
-function snapshotRows(snap: readonly VmaSnapshot[]): VmaRow[] {
-  return [...snap]
-    .sort((a, b) => a.start - b.start)
-    .map((s): VmaRow => [s.vma.__id, toHex(s.start), toHex(s.end), toHex(s.pgoff), toHex(s.flags), null, null, 'dummy', 1, false]);
+function snapshotRows(snap: TreeSnapshot): VmaRow[] {
+  const rows: { start: number; row: VmaRow }[] = [];
+  for (let i = 0; i < snap.length; i += SNAP_SLOTS) {
+    const v = snap[i] as vm_area_struct;
+    const start = snap[i + 1] as number;
+    const row: VmaRow = [v.__id, toHex(start), toHex(snap[i + 2] as number), toHex(snap[i + 3] as number), toHex(snap[i + 4] as bigint), null, null, 'dummy', 1, false];
+    rows.push({ start, row });
+  }
+  return rows.sort((a, b) => a.start - b.start).map((r) => r.row);
 }
 
 /** The port under test, with the steps it has run. */
@@ -195,7 +200,7 @@ export class FuzzSystem {
     this.stats.coverage.recordPaths(model.paths);
     if (reachesKnownDefect(model.paths)) this.stats.defectsReached++;
     const violations: string[] = [];
-    const inTree = checkInvariantsInto(w.mm, before, actual, violations);
+    const inTree = checkCommandInvariants(w.mm, before, actual, violations);
     const iter = iteratorAfterAbort(step, model, w);
     if (iter) violations.push(iter);
     /* Everything but the layout first; the layout value by value. */

@@ -44,32 +44,49 @@ export function snapshotVmas(): VmaSnapshot[] {
 }
 
 /**
+ * What the VMAs looked like before a command, kept flat: a VMA, its start,
+ * end, pgoff and flags, then the next VMA's, in the order of the tree (one
+ * array per command rather than an object per VMA: this is taken before
+ * every fuzzed command).
+ */
+export type TreeSnapshot = readonly (vm_area_struct | number | bigint)[];
+
+/** Slots per VMA in a TreeSnapshot. */
+export const SNAP_SLOTS = 5;
+
+/**
  * snapshotVmas() for a command that starts where the checks of the last
  * one passed (or on an empty world): the live VMAs are then exactly those
  * in the tree (no leak), so they are read from its few entries rather than
- * from the registry's slot of every id ever handed out.  In the same order
- * (allocation, that is id, order).
+ * from the registry's slot of every id ever handed out.
  */
-export function snapshotTree(mm: mm_struct): VmaSnapshot[] {
+export function snapshotTree(mm: mm_struct): TreeSnapshot {
   const entries = snapScratch;
   const n = mm.mm_mt.ranges.collect(entries);
-  const out: VmaSnapshot[] = [];
+  const out: (vm_area_struct | number | bigint)[] = [];
   for (let i = 0; i < n; i++) {
     const vma = (entries[i] as RangeEntry<vm_area_struct>).value;
     entries[i] = null;
-    const s: VmaSnapshot = { vma, start: vma.vm_start, end: vma.vm_end, pgoff: vma.vm_pgoff, flags: vma.vm_flags };
-    /* Insertion by id (a handful of VMAs, mostly in order already). */
-    let k = out.length;
-    out.push(s);
-    while (k > 0 && out[k - 1].vma.__id > vma.__id) {
-      out[k] = out[k - 1];
-      k--;
-    }
-    out[k] = s;
+    out.push(vma, vma.vm_start, vma.vm_end, vma.vm_pgoff, vma.vm_flags);
   }
   return out;
 }
 const snapScratch: (RangeEntry<vm_area_struct> | null)[] = [];
+
+/** A TreeSnapshot as VmaSnapshots, in the registry's (id) order, as snapshotVmas() gives them. */
+export function treeSnapshotVmas(snap: TreeSnapshot): VmaSnapshot[] {
+  const out: VmaSnapshot[] = [];
+  for (let i = 0; i < snap.length; i += SNAP_SLOTS) {
+    out.push({
+      vma: snap[i] as vm_area_struct,
+      start: snap[i + 1] as number,
+      end: snap[i + 2] as number,
+      pgoff: snap[i + 3] as number,
+      flags: snap[i + 4] as bigint,
+    });
+  }
+  return out.sort((a, b) => a.vma.__id - b.vma.__id);
+}
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
@@ -125,6 +142,44 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
  * with a layout of its own next).
  */
 export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect, errs: string[]): vm_area_struct[] {
+  const inTree = checkTreeAndFrees(mm, actual, errs);
+  /* Whatever changed range, pgoff or flags must have been write-locked. */
+  for (let i = 0; i < before.length; i++) {
+    const s = before[i];
+    const bad = changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree);
+    if (bad !== null) errs.push(bad);
+  }
+  checkDebug(mm, errs);
+  return inTree;
+}
+
+/**
+ * checkInvariantsInto() with the snapshot the fuzzer takes before each
+ * command (snapshotTree()); the same checks, the same messages in the same
+ * order.
+ */
+export function checkCommandInvariants(mm: mm_struct, before: TreeSnapshot, actual: TraceExpect, errs: string[]): vm_area_struct[] {
+  const inTree = checkTreeAndFrees(mm, actual, errs);
+  let unlocked: string[] | null = null;
+  for (let i = 0; i < before.length; i += SNAP_SLOTS) {
+    const bad = changedUnlocked(
+      before[i] as vm_area_struct,
+      before[i + 1] as number,
+      before[i + 2] as number,
+      before[i + 3] as number,
+      before[i + 4] as bigint,
+      inTree,
+    );
+    if (bad !== null) (unlocked ??= []).push(bad);
+  }
+  /* In the order of the registry (VMA ids), as checkInvariants() reports them. */
+  if (unlocked !== null) errs.push(...treeSnapshotVmas(before).map((s) => changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree)).filter((m): m is string => m !== null));
+  checkDebug(mm, errs);
+  return inTree;
+}
+
+/* The tree's shape, the frees and leaks; returns the tree's VMAs. */
+function checkTreeAndFrees(mm: mm_struct, actual: TraceExpect, errs: string[]): vm_area_struct[] {
   /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
   const inTree = treeVmas(mm, errs);
 
@@ -141,22 +196,23 @@ export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[
       if (!inTree.includes(v)) errs.push(`vma#${v.__id} is live but neither in the tree nor freed (leak)`);
     }
   }
+  return inTree;
+}
 
-  /* Whatever changed range, pgoff or flags must have been write-locked. */
-  for (let i = 0; i < before.length; i++) {
-    const s = before[i];
-    const v = s.vma;
-    /* Write-locked this step: free to change (tested first, it is the common case). */
-    if (v.vm_lock_seq !== UINT_MAX || v.__freed || !inTree.includes(v)) continue;
-    if (v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags) {
-      errs.push(
-        `vma#${v.__id} changed from [${hex(s.start)}, ${hex(s.end)}) pgoff ${hex(s.pgoff)} flags 0x${s.flags.toString(16)}` +
-          ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
-          ' without vma_start_write()',
-      );
-    }
-  }
+/* A VMA still in the tree whose range, pgoff or flags changed without vma_start_write(): the message, else null. */
+function changedUnlocked(v: vm_area_struct, start: number, end: number, pgoff: number, flags: bigint, inTree: readonly vm_area_struct[]): string | null {
+  /* Write-locked this step: free to change. */
+  if (v.vm_lock_seq !== UINT_MAX || v.__freed || !inTree.includes(v)) return null;
+  if (v.vm_start === start && v.vm_end === end && v.vm_pgoff === pgoff && v.vm_flags === flags) return null;
+  return (
+    `vma#${v.__id} changed from [${hex(start)}, ${hex(end)}) pgoff ${hex(pgoff)} flags 0x${flags.toString(16)}` +
+    ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
+    ' without vma_start_write()'
+  );
+}
 
+/* validate_mm(), the warnings and the maple-tree checks. */
+function checkDebug(mm: mm_struct, errs: string[]): void {
   /* validate_mm(), run as the debug build would (with_kconfig() without its closure and copies). */
   const debug = kconfig.CONFIG_DEBUG_VM_MAPLE_TREE;
   kconfig.CONFIG_DEBUG_VM_MAPLE_TREE = true;
@@ -174,7 +230,6 @@ export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[
   /* Maple-tree checks: counted apart from the warnings, failing all the same. */
   const maple = maple_check_summary();
   if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
-  return inTree;
 }
 
 export * from './invariants_tree';

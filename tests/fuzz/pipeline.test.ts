@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vma from '../../src/mm/vma';
 import { runFuzz, runScenarioFuzz } from '../../src/fuzz/harness';
-import { checkInvariants, snapshotTree, snapshotVmas } from '../../src/fuzz/invariants';
+import { checkCommandInvariants, checkInvariants, snapshotTree, snapshotVmas, treeSnapshotVmas } from '../../src/fuzz/invariants';
 import { drawLayouts } from '../../src/fuzz/diagram';
 import { replayFile } from '../../src/trace/replay';
 import { TraceWorld } from '../../src/trace/world';
@@ -127,18 +127,37 @@ describe('invariant checks on a corrupted port', () => {
     /* A third VMA below the others: tree order and id order differ. */
     w.run({ op: 'alloc_and_link', start: 0xf0000, end: 0xf1000, pgoff: 0xf0, flags: 0x33n });
     w.endStep();
-    expect(snapshotTree(w.mm)).toEqual(snapshotVmas());
-    expect(snapshotTree(w.mm).map((s) => s.vma.__id)).toEqual([1, 2, 3]);
+    expect(treeSnapshotVmas(snapshotTree(w.mm))).toEqual(snapshotVmas());
+    expect(treeSnapshotVmas(snapshotTree(w.mm)).map((s) => s.vma.__id)).toEqual([1, 2, 3]);
     /* A second walk reads the tree afresh (the scratch it walks into is reused). */
     w.run({ op: 'split', vma: 1, addr: 0x101000, new_below: true });
     w.endStep();
-    expect(snapshotTree(w.mm).map((s) => [s.vma.__id, s.start, s.end])).toEqual([
+    expect(treeSnapshotVmas(snapshotTree(w.mm)).map((s) => [s.vma.__id, s.start, s.end])).toEqual([
       [1, 0x101000, 0x102000],
       [2, 0x104000, 0x105000],
       [3, 0xf0000, 0xf1000],
       [4, 0x100000, 0x101000],
     ]);
-    expect(snapshotTree(w.mm)).toEqual(snapshotVmas());
+    expect(treeSnapshotVmas(snapshotTree(w.mm))).toEqual(snapshotVmas());
+    w.dispose();
+  });
+
+  test("the fuzzer's flat snapshot finds what the registry's does, in the same order", () => {
+    const { w, a, b } = world();
+    w.run({ op: 'alloc_and_link', start: 0xf0000, end: 0xf1000, pgoff: 0xf0, flags: 0x33n });
+    w.endStep();
+    const flat = snapshotTree(w.mm);
+    const before = snapshotVmas();
+    /* Two unlocked changes, tree order (3, 1, 2) against id order (1, 2, 3). */
+    const c = (w.mm.mm_mt.ranges.first() as { value: vm_area_struct }).value;
+    c.vm_pgoff += 1;
+    b.vm_pgoff += 1;
+    a.vm_pgoff += 1;
+    const actual = w.observe({ op: 'fail_prealloc', value: false }, {});
+    const errs: string[] = [];
+    checkCommandInvariants(w.mm, flat, actual, errs);
+    expect(errs).toEqual(checkInvariants(w.mm, before, actual));
+    expect(errs.filter((e) => e.includes('without vma_start_write()')).map((e) => e.slice(0, 5))).toEqual(['vma#1', 'vma#2', 'vma#3']);
     w.dispose();
   });
 
