@@ -161,6 +161,15 @@ describe('invariant checks on a corrupted port', () => {
     w.dispose();
   });
 
+  test('a VMA stored twice', () => {
+    const { w, a } = world();
+    w.mm.mm_mt.ranges.store(0x108000, 0x108fff, a);
+    const errs = check(w);
+    expect(errs).toContain('vma#1 is stored in the tree twice');
+    expect(errs).toContain('vma#1 [0x100000, 0x102000) is stored at [0x108000, 0x109000)');
+    w.dispose();
+  });
+
   test('a change without vma_start_write(), and a warning', () => {
     const { w, a } = world();
     const before = snapshotVmas();
