@@ -46,19 +46,45 @@ export class FuzzStats {
   readonly coverage = new MergeCoverage();
 }
 
-/** A command disagreed with the model or broke an invariant. */
+/**
+ * A command disagreed with the model or broke an invariant.  Its layout
+ * diagrams, and so its message, are drawn when first read: shrinking a
+ * failure meets it again on many candidate sequences and reports one.
+ */
 export class FuzzFailure extends Error {
+  private drawn: string | (() => string);
+  private text: string | null = null;
+
   constructor(
     readonly step: TraceStep,
     readonly index: number,
     readonly mismatch: FieldMismatch | null,
     readonly violations: readonly string[],
-    readonly diagram: string,
+    diagram: string | (() => string),
   ) {
-    super(describeFailure(step, index, mismatch, violations, diagram));
+    super();
+    this.drawn = diagram;
     this.name = 'FuzzFailure';
   }
+
+  /** The layouts before and after the command, port and model. */
+  get diagram(): string {
+    if (typeof this.drawn !== 'string') this.drawn = this.drawn();
+    return this.drawn;
+  }
+
+  /* The message (Error's own property, defined as an accessor below). */
+  describe(): string {
+    return (this.text ??= describeFailure(this.step, this.index, this.mismatch, this.violations, this.diagram));
+  }
 }
+/* An accessor where Error keeps a data property (TypeScript will not let a class redeclare it so). */
+Object.defineProperty(FuzzFailure.prototype, 'message', {
+  get(this: FuzzFailure): string {
+    return this.describe();
+  },
+  configurable: true,
+});
 
 function describeFailure(
   step: TraceStep,
@@ -231,21 +257,25 @@ export class FuzzSystem {
       if (cuts) violations.push(`merges differ: ${cuts}`);
     }
     if (mismatch || violations.length) {
-      const rowsBefore = snapshotRows(before);
-      const range = stepRange(step, rowsBefore);
-      const diagram = [
-        'before:',
-        drawLayouts([{ label: 'port', rows: rowsBefore }], range, step.op),
-        'after:',
-        drawLayouts(
-          [
-            { label: 'port', rows: actual.vmas },
-            { label: 'model', rows: expected.vmas },
-          ],
-          range,
-          step.op,
-        ),
-      ].join('\n');
+      const portRows = actual.vmas;
+      const modelRows = expected.vmas;
+      const diagram = (): string => {
+        const rowsBefore = snapshotRows(before);
+        const range = stepRange(step, rowsBefore);
+        return [
+          'before:',
+          drawLayouts([{ label: 'port', rows: rowsBefore }], range, step.op),
+          'after:',
+          drawLayouts(
+            [
+              { label: 'port', rows: portRows },
+              { label: 'model', rows: modelRows },
+            ],
+            range,
+            step.op,
+          ),
+        ].join('\n');
+      };
       throw new FuzzFailure(step, index, mismatch, violations, diagram);
     }
   }
