@@ -409,8 +409,15 @@ function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<
 function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void, validate: ValidateOptions = {}): (cmds: SequenceArg) => void {
   return (cmds) => {
     const sys = new FuzzSystem(stats);
+    const state: FuzzModelState = { model: new VmaModel(), validate };
+    const real: FuzzReal = { sys };
     try {
-      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
+      /*
+       * What fc.modelRun() does with synchronous commands (fast-check 4's
+       * ModelRunner: each command checked, then run if it applies, in
+       * order), without the closure it makes per command.
+       */
+      for (const c of cmds) if (c.check(state)) c.run(state, real);
     } finally {
       sys.dispose();
       stats.runs++;
