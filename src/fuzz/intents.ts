@@ -133,7 +133,8 @@ export function composedIntentArbitrary(): fc.Arbitrary<Intent> {
  * numbers, and a single heap number stored into a field turns that field
  * into a boxed double for every object of its shape (steps, the model's
  * segments, the port's VMAs, the tree's entries), each of which then
- * allocates a box per number field.  Exact for every value it is given.
+ * allocates a box per number field.  Exact for the values it is given
+ * (naturals far below 2^31).
  */
 export function smallInt(v: number): number {
   return v | 0;

@@ -137,16 +137,6 @@ function noLeak(inTree: readonly vm_area_struct[]): boolean {
  */
 export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect): string[] {
   const errs: string[] = [];
-  checkInvariantsInto(mm, before, actual, errs);
-  return errs;
-}
-
-/**
- * checkInvariants(), adding the messages to @p errs and returning the VMAs
- * of the tree, each once, in its order (for a caller that compares them
- * with a layout of its own next).
- */
-export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect, errs: string[]): vm_area_struct[] {
   const inTree = checkTreeAndFrees(mm, actual, errs);
   /* Whatever changed range, pgoff or flags must have been write-locked. */
   for (let i = 0; i < before.length; i++) {
@@ -155,30 +145,29 @@ export function checkInvariantsInto(mm: mm_struct, before: readonly VmaSnapshot[
     if (bad !== null) errs.push(bad);
   }
   checkDebug(mm, errs);
-  return inTree;
+  return errs;
 }
 
 /**
- * checkInvariantsInto() with the snapshot the fuzzer takes before each
- * command (snapshotTree()); the same checks, the same messages in the same
- * order.
+ * checkInvariants() with the snapshot the fuzzer takes before each command
+ * (snapshotTree()): the same checks, the same messages in the same order,
+ * added to @p errs; returns the VMAs of the tree, each once, in its order
+ * (for the caller's comparison with the model's layout).
  */
 export function checkCommandInvariants(mm: mm_struct, before: TreeSnapshot, actual: TraceExpect, errs: string[]): vm_area_struct[] {
   const inTree = checkTreeAndFrees(mm, actual, errs);
-  let unlocked: string[] | null = null;
-  for (let i = 0; i < before.length; i += SNAP_SLOTS) {
-    const bad = changedUnlocked(
-      before[i] as vm_area_struct,
-      before[i + 1] as number,
-      before[i + 2] as number,
-      before[i + 3] as number,
-      before[i + 4] as bigint,
-      inTree,
-    );
-    if (bad !== null) (unlocked ??= []).push(bad);
+  let unlocked = false;
+  for (let i = 0; i < before.length && !unlocked; i += SNAP_SLOTS) {
+    const v = before[i] as vm_area_struct;
+    unlocked = changedUnlocked(v, before[i + 1] as number, before[i + 2] as number, before[i + 3] as number, before[i + 4] as bigint, inTree) !== null;
   }
-  /* In the order of the registry (VMA ids), as checkInvariants() reports them. */
-  if (unlocked !== null) errs.push(...treeSnapshotVmas(before).map((s) => changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree)).filter((m): m is string => m !== null));
+  if (unlocked) {
+    /* Reported in the registry's (id) order, as checkInvariants() reports them. */
+    for (const s of treeSnapshotVmas(before)) {
+      const bad = changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree);
+      if (bad !== null) errs.push(bad);
+    }
+  }
   checkDebug(mm, errs);
   return inTree;
 }

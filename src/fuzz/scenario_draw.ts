@@ -11,10 +11,11 @@ import { VM_ACCOUNT, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_REA
 import { smallInt } from './intents';
 import { VM_DONTDUMP, VM_UFFD_MISSING } from './model/validate';
 
-/** The scenarios' base flags, and the flag words a scenario draws from (MergeScenario.vmas[k].flags indexes them). */
+/** Read and write (and may): the flags a scenario's operations fall back on. */
 export const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
 /* What brk gives its VMAs (with no flags from the caller). */
 const HEAP = F0 | VM_MAYEXEC | VM_ACCOUNT;
+/** The flag words a scenario's VMAs draw from (VmaSpec.flags indexes them). */
 export const FLAGS: readonly bigint[] = [
   F0,
   F0 | VM_EXEC,
