@@ -25,7 +25,7 @@ import { TraceWorld } from '../trace/world';
 import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
-import { intentArbitrary, resolveIntent, type Intent } from './intents';
+import { mappedIntentArbitrary, resolveIntent, type Intent } from './intents';
 import { checkCommandInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, SNAP_SLOTS, snapshotTree, type TreeSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
@@ -401,7 +401,11 @@ type SequenceArg = Iterable<fc.Command<FuzzModelState, FuzzReal>>;
 
 /* The arbitrary of command sequences. */
 function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<SequenceArg> {
-  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
+  /* intentArbitrary().map((i) => new OpCommand(i)), in one arbitrary. */
+  const cmdArb = mappedIntentArbitrary<fc.Command<FuzzModelState, FuzzReal>>(
+    (i) => new OpCommand(i),
+    (c) => (c as OpCommand).intent,
+  );
   return fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath });
 }
 
