@@ -141,6 +141,9 @@ function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): st
 function layoutAgrees(w: TraceWorld, model: VmaModel, inTree: readonly vm_area_struct[]): boolean {
   const segs = model.segs;
   if (inTree.length !== segs.length) return false;
+  /* Most commands write-lock nothing: no look-up in an empty set then. */
+  const written = model.written;
+  const anyWritten = written.size !== 0;
   for (let i = 0; i < segs.length; i++) {
     const v = inTree[i];
     const s = segs[i];
@@ -154,7 +157,7 @@ function layoutAgrees(w: TraceWorld, model: VmaModel, inTree: readonly vm_area_s
       v.vm_file !== w.file(s.file) ||
       w.opsKind(v.vm_ops) !== s.ops ||
       v.vm_refcnt !== 1 ||
-      (v.vm_lock_seq !== UINT_MAX) !== model.written.has(s.id)
+      (v.vm_lock_seq !== UINT_MAX) !== (anyWritten && written.has(s.id))
     ) {
       return false;
     }
