@@ -9,7 +9,9 @@
  *    leaves the state and predicts the expectation that apply() would;
  *  - the fast draws of the intents (intentArbitrary()) and of the merge
  *    scenarios (mergeScenarioArbitrary()) are the composed arbitraries'
- *    draws: same values, same random stream, same shrinks.
+ *    draws: same values, same random stream, same shrinks;
+ *  - the commands' arbitrary (mappedIntentArbitrary()) is
+ *    intentArbitrary().map(): same values, shrinks and fc.commands() runs.
  */
 
 import fc from 'fast-check';
