@@ -20,14 +20,13 @@ import { compareExpect, type FieldMismatch } from '../trace/compare';
 import type { Trace, TraceExpect, TraceStep, VmaRow } from '../trace/types';
 import { toHex } from '../trace/hex';
 import { UINT_MAX, type vm_area_struct } from '../vma_internal';
-import type { RangeEntry } from '../vma_internal/range_tree';
 import { formatStep, formatTrace } from '../trace/write';
 import { TraceWorld } from '../trace/world';
 import { TraceInputError } from '../trace/preconditions';
 import { MergeCoverage } from './coverage';
 import { drawLayouts, stepRange } from './diagram';
-import { intentArbitrary, resolveIntent, type Intent } from './intents';
-import { checkInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, snapshotVmas, type VmaSnapshot } from './invariants';
+import { mappedIntentArbitrary, resolveIntent, type Intent } from './intents';
+import { checkCommandInvariants, checkIteratorAfterAbort, MAPLE_CHECKS_FIRED, SNAP_SLOTS, snapshotTree, type TreeSnapshot } from './invariants';
 import { VmaModel, type ValidateOptions } from './model';
 import { KNOWN_DEFECT_PATHS } from './model/validate';
 import { defectPath, recogniseKnownDefect } from './defects';
@@ -47,19 +46,45 @@ export class FuzzStats {
   readonly coverage = new MergeCoverage();
 }
 
-/** A command disagreed with the model or broke an invariant. */
+/**
+ * A command disagreed with the model or broke an invariant.  Its layout
+ * diagrams, and so its message, are drawn when first read: shrinking a
+ * failure meets it again on many candidate sequences and reports one.
+ */
 export class FuzzFailure extends Error {
+  private drawn: string | (() => string);
+  private text: string | null = null;
+
   constructor(
     readonly step: TraceStep,
     readonly index: number,
     readonly mismatch: FieldMismatch | null,
     readonly violations: readonly string[],
-    readonly diagram: string,
+    diagram: string | (() => string),
   ) {
-    super(describeFailure(step, index, mismatch, violations, diagram));
+    super();
+    this.drawn = diagram;
     this.name = 'FuzzFailure';
   }
+
+  /** The layouts before and after the command, port and model. */
+  get diagram(): string {
+    if (typeof this.drawn !== 'string') this.drawn = this.drawn();
+    return this.drawn;
+  }
+
+  /* The message (Error's own property, defined as an accessor below). */
+  describe(): string {
+    return (this.text ??= describeFailure(this.step, this.index, this.mismatch, this.violations, this.diagram));
+  }
 }
+/* An accessor where Error keeps a data property (TypeScript will not let a class redeclare it so). */
+Object.defineProperty(FuzzFailure.prototype, 'message', {
+  get(this: FuzzFailure): string {
+    return this.describe();
+  },
+  configurable: true,
+});
 
 function describeFailure(
   step: TraceStep,
@@ -109,14 +134,18 @@ function iteratorAfterAbort(step: TraceStep, model: VmaModel, w: TraceWorld): st
  * the port's objects turned into ids were two map look-ups): an object the
  * trace does not know never equals one of them, so such a VMA disagrees,
  * and the rows made to report it throw what the port's side of observe()
- * throws.
+ * throws.  @inTree: the tree's VMAs in order, as the invariant checks
+ * found them (exactly the tree's entries whenever those checks pass; when
+ * they fail, the command fails whatever this says).
  */
-function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
-  const entries = w.mm.mm_mt.ranges.collect(layoutScratch);
+function layoutAgrees(w: TraceWorld, model: VmaModel, inTree: readonly vm_area_struct[]): boolean {
   const segs = model.segs;
-  if (entries.length !== segs.length) return false;
+  if (inTree.length !== segs.length) return false;
+  /* Most commands write-lock nothing: no look-up in an empty set then. */
+  const written = model.written;
+  const anyWritten = written.size !== 0;
   for (let i = 0; i < segs.length; i++) {
-    const v = entries[i].value;
+    const v = inTree[i];
     const s = segs[i];
     if (
       v.__id !== s.id ||
@@ -128,14 +157,13 @@ function layoutAgrees(w: TraceWorld, model: VmaModel): boolean {
       v.vm_file !== w.file(s.file) ||
       w.opsKind(v.vm_ops) !== s.ops ||
       v.vm_refcnt !== 1 ||
-      (v.vm_lock_seq !== UINT_MAX) !== model.written.has(s.id)
+      (v.vm_lock_seq !== UINT_MAX) !== (anyWritten && written.has(s.id))
     ) {
       return false;
     }
   }
   return true;
 }
-const layoutScratch: RangeEntry<vm_area_struct>[] = [];
 
 /*
  * The layout before a command, from its snapshot (at a command's start the
@@ -143,10 +171,15 @@ const layoutScratch: RangeEntry<vm_area_struct>[] = [];
  * failure.  Diagrams draw ids and ranges only; the columns a snapshot does
  * not keep are left at their defaults.
  */
-function snapshotRows(snap: readonly VmaSnapshot[]): VmaRow[] {
-  return [...snap]
-    .sort((a, b) => a.start - b.start)
-    .map((s): VmaRow => [s.vma.__id, toHex(s.start), toHex(s.end), toHex(s.pgoff), toHex(s.flags), null, null, 'dummy', 1, false]);
+function snapshotRows(snap: TreeSnapshot): VmaRow[] {
+  const rows: { start: number; row: VmaRow }[] = [];
+  for (let i = 0; i < snap.length; i += SNAP_SLOTS) {
+    const v = snap[i] as vm_area_struct;
+    const start = snap[i + 1] as number;
+    const row: VmaRow = [v.__id, toHex(start), toHex(snap[i + 2] as number), toHex(snap[i + 3] as number), toHex(snap[i + 4] as bigint), null, null, 'dummy', 1, false];
+    rows.push({ start, row });
+  }
+  return rows.sort((a, b) => a.start - b.start).map((r) => r.row);
 }
 
 /** The port under test, with the steps it has run. */
@@ -169,7 +202,8 @@ export class FuzzSystem {
   run(step: TraceStep, model: VmaModel, input?: ValidateOptions, checked = false): void {
     const w = this.world;
     w.endStep();
-    const before = snapshotVmas();
+    /* The last command passed its checks (no leak), so the live VMAs are those in the tree. */
+    const before = snapshotTree(w.mm);
     const index = this.steps.length;
     this.steps.push(step);
     if (input !== undefined) {
@@ -194,14 +228,15 @@ export class FuzzSystem {
     const expected = checked ? model.applyChecked(step) : model.apply(step, false);
     this.stats.coverage.recordPaths(model.paths);
     if (reachesKnownDefect(model.paths)) this.stats.defectsReached++;
-    const violations = checkInvariants(w.mm, before, actual);
+    const violations: string[] = [];
+    const inTree = checkCommandInvariants(w.mm, before, actual, violations);
     const iter = iteratorAfterAbort(step, model, w);
     if (iter) violations.push(iter);
     /* Everything but the layout first; the layout value by value. */
     let mismatch = expectsAgree(expected, actual) ? null : compareExpect(expected, actual);
     let agrees: boolean;
     try {
-      agrees = mismatch === null && layoutAgrees(w, model);
+      agrees = mismatch === null && layoutAgrees(w, model, inTree);
     } catch (err) {
       throw new FuzzFailure(step, index, null, [`the port threw ${threw(err)}`], '');
     }
@@ -225,21 +260,25 @@ export class FuzzSystem {
       if (cuts) violations.push(`merges differ: ${cuts}`);
     }
     if (mismatch || violations.length) {
-      const rowsBefore = snapshotRows(before);
-      const range = stepRange(step, rowsBefore);
-      const diagram = [
-        'before:',
-        drawLayouts([{ label: 'port', rows: rowsBefore }], range, step.op),
-        'after:',
-        drawLayouts(
-          [
-            { label: 'port', rows: actual.vmas },
-            { label: 'model', rows: expected.vmas },
-          ],
-          range,
-          step.op,
-        ),
-      ].join('\n');
+      const portRows = actual.vmas;
+      const modelRows = expected.vmas;
+      const diagram = (): string => {
+        const rowsBefore = snapshotRows(before);
+        const range = stepRange(step, rowsBefore);
+        return [
+          'before:',
+          drawLayouts([{ label: 'port', rows: rowsBefore }], range, step.op),
+          'after:',
+          drawLayouts(
+            [
+              { label: 'port', rows: portRows },
+              { label: 'model', rows: modelRows },
+            ],
+            range,
+            step.op,
+          ),
+        ].join('\n');
+      };
       throw new FuzzFailure(step, index, mismatch, violations, diagram);
     }
   }
@@ -365,7 +404,11 @@ type SequenceArg = Iterable<fc.Command<FuzzModelState, FuzzReal>>;
 
 /* The arbitrary of command sequences. */
 function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<SequenceArg> {
-  const cmdArb = intentArbitrary().map((i) => new OpCommand(i) as fc.Command<FuzzModelState, FuzzReal>);
+  /* intentArbitrary().map((i) => new OpCommand(i)), in one arbitrary. */
+  const cmdArb = mappedIntentArbitrary<fc.Command<FuzzModelState, FuzzReal>>(
+    (i) => new OpCommand(i),
+    (c) => (c as OpCommand).intent,
+  );
   return fc.commands([cmdArb], { maxCommands: commands, size: 'max', replayPath });
 }
 
@@ -373,8 +416,15 @@ function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<
 function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void, validate: ValidateOptions = {}): (cmds: SequenceArg) => void {
   return (cmds) => {
     const sys = new FuzzSystem(stats);
+    const state: FuzzModelState = { model: new VmaModel(), validate };
+    const real: FuzzReal = { sys };
     try {
-      fc.modelRun(() => ({ model: { model: new VmaModel(), validate }, real: { sys } }), cmds);
+      /*
+       * What fc.modelRun() does with synchronous commands (fast-check 4's
+       * ModelRunner: each command checked, then run if it applies, in
+       * order), without the closure it makes per command.
+       */
+      for (const c of cmds) if (c.check(state)) c.run(state, real);
     } finally {
       sys.dispose();
       stats.runs++;

@@ -127,6 +127,19 @@ export function composedIntentArbitrary(): fc.Arbitrary<Intent> {
     .map(([op, a, b, c, d, flags]): Intent => ({ op, a, b, c, d, flags }));
 }
 
+/**
+ * @p v (a small integer drawn by fast-check) as V8 keeps small integers
+ * (a "Smi"): the random stream's arithmetic hands its draws back as heap
+ * numbers, and a single heap number stored into a field turns that field
+ * into a boxed double for every object of its shape (steps, the model's
+ * segments, the port's VMAs, the tree's entries), each of which then
+ * allocates a box per number field.  Exact for the values it is given
+ * (naturals far below 2^31).
+ */
+export function smallInt(v: number): number {
+  return v | 0;
+}
+
 const OP_TOTAL_WEIGHT = OP_WEIGHTS.reduce((n, [, w]) => n + w, 0);
 /* For each draw of the weighted choice, the index of the operation it selects. */
 const OP_BY_DRAW: readonly number[] = OP_WEIGHTS.flatMap(([, w], k) => new Array<number>(w).fill(k));
@@ -138,6 +151,8 @@ class LazyIntentContext {
     readonly proto: number,
   ) {}
 }
+/* The contexts, one per operation and prototype choice (they never change: shared by every draw). */
+const LAZY_CONTEXTS: readonly (readonly LazyIntentContext[])[] = OP_WEIGHTS.map((_, k) => [new LazyIntentContext(k, 0), new LazyIntentContext(k, 1)]);
 
 /*
  * composedIntentArbitrary(), drawing without bias (as fc.commands() draws
@@ -149,21 +164,17 @@ class LazyIntentContext {
  * context and lets the composed arbitrary shrink, so shrinks are the same
  * too (tests/fuzz/fast_paths.test.ts compares draws and shrinks).  With a
  * bias, the composed arbitrary draws.
+ *
+ * mapped() gives what `.map(wrap)` over it gives (the same values, the
+ * same shrinks), without map()'s value and context per draw: the
+ * fuzzer's commands are drawn so (see harness.ts).
  */
 class IntentArbitrary extends fc.Arbitrary<Intent> {
   private readonly composed = composedIntentArbitrary();
 
   generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Intent> {
     if (biasFactor !== undefined) return this.composed.generate(mrng, biasFactor);
-    const opIndex = OP_BY_DRAW[mrng.nextInt(0, OP_TOTAL_WEIGHT - 1)];
-    const a = mrng.nextInt(0, 255);
-    const b = mrng.nextInt(0, 255);
-    const c = mrng.nextInt(0, 255);
-    const d = mrng.nextInt(0, 255);
-    const flags = mrng.nextInt(0, FLAG_PALETTE.length - 1);
-    const proto = mrng.nextInt(0, 1);
-    const intent: Intent = { op: OP_WEIGHTS[opIndex][0], a, b, c, d, flags };
-    return new fc.Value(intent, new LazyIntentContext(opIndex, proto));
+    return this.draw(mrng, (i) => i);
   }
 
   canShrinkWithoutContext(value: unknown): value is Intent {
@@ -172,6 +183,66 @@ class IntentArbitrary extends fc.Arbitrary<Intent> {
 
   shrink(value: Intent, context: unknown): fc.Stream<fc.Value<Intent>> {
     return this.composed.shrink(value, composedIntentContext(value, context));
+  }
+
+  /* One unbiased draw, its intent handed to @p wrap. */
+  private draw<T>(mrng: fc.Random, wrap: (i: Intent) => T): fc.Value<T> {
+    const opIndex = OP_BY_DRAW[mrng.nextInt(0, OP_TOTAL_WEIGHT - 1)];
+    const a = smallInt(mrng.nextInt(0, 255));
+    const b = smallInt(mrng.nextInt(0, 255));
+    const c = smallInt(mrng.nextInt(0, 255));
+    const d = smallInt(mrng.nextInt(0, 255));
+    const flags = smallInt(mrng.nextInt(0, FLAG_PALETTE.length - 1));
+    const proto = mrng.nextInt(0, 1);
+    const intent: Intent = { op: OP_WEIGHTS[opIndex][0], a, b, c, d, flags };
+    return new fc.Value(wrap(intent), LAZY_CONTEXTS[opIndex][proto]);
+  }
+
+  /** This arbitrary's .map(wrap), for wrappers that keep their intent (@p unwrap gives it back). */
+  mapped<T>(wrap: (i: Intent) => T, unwrap: (t: T) => Intent): fc.Arbitrary<T> {
+    return new MappedIntentArbitrary(this, wrap, unwrap);
+  }
+
+  /** Shrinks of @p value (in @p context), each wrapped. */
+  shrinkWrapped<T>(value: Intent, context: unknown, wrap: (i: Intent) => T): fc.Stream<fc.Value<T>> {
+    return this.shrink(value, context).map((v) => new fc.Value(wrap(v.value_), v.context));
+  }
+
+  /** A draw, wrapped (composed with a bias, as generate()). */
+  generateWrapped<T>(mrng: fc.Random, biasFactor: number | undefined, wrap: (i: Intent) => T): fc.Value<T> {
+    if (biasFactor === undefined) return this.draw(mrng, wrap);
+    const v = this.composed.generate(mrng, biasFactor);
+    return new fc.Value(wrap(v.value_), v.context);
+  }
+}
+
+/*
+ * IntentArbitrary.map(wrap) as one arbitrary: a wrapped value's context is
+ * the intent's own (its intent is read back from the wrapper), so a shrink
+ * gives the intents map() would give, wrapped alike.
+ */
+class MappedIntentArbitrary<T> extends fc.Arbitrary<T> {
+  constructor(
+    private readonly intents: IntentArbitrary,
+    private readonly wrap: (i: Intent) => T,
+    private readonly unwrap: (t: T) => Intent,
+  ) {
+    super();
+  }
+
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<T> {
+    return this.intents.generateWrapped(mrng, biasFactor, this.wrap);
+  }
+
+  /* As map() without an unmapper: nothing to shrink without a context. */
+  canShrinkWithoutContext(value: unknown): value is T {
+    return false;
+  }
+
+  shrink(value: T, context: unknown): fc.Stream<fc.Value<T>> {
+    /* As map(): without a context (never the case in a run), nothing. */
+    if (context === undefined) return fc.Stream.nil();
+    return this.intents.shrinkWrapped(this.unwrap(value), context, this.wrap);
   }
 }
 
@@ -201,6 +272,15 @@ export function composedIntentContext(i: Intent, context: unknown): unknown {
 /** The intents fast-check draws (see composedIntentArbitrary() for what they are). */
 export function intentArbitrary(): fc.Arbitrary<Intent> {
   return new IntentArbitrary();
+}
+
+/**
+ * intentArbitrary().map(wrap): the same values and shrinks, without a
+ * value and a context per draw for the map; @p unwrap gives a wrapper's
+ * intent back.
+ */
+export function mappedIntentArbitrary<T>(wrap: (i: Intent) => T, unwrap: (t: T) => Intent): fc.Arbitrary<T> {
+  return new IntentArbitrary().mapped(wrap, unwrap);
 }
 
 const P = PAGE_SIZE;

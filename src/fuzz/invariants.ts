@@ -20,6 +20,7 @@ import { validate_mm } from '../mm/vma';
 import { mas_find, type ma_state } from '../vma_internal/maple_tree';
 import type { vma_iterator } from '../vma_internal/vma_iter';
 import type { TraceExpect } from '../trace/types';
+import type { RangeEntry } from '../vma_internal/range_tree';
 import { treeVmas } from './invariants_tree';
 
 /** What a VMA looked like before a command. */
@@ -40,6 +41,56 @@ export function snapshotVmas(): VmaSnapshot[] {
     pgoff: vma.vm_pgoff,
     flags: vma.vm_flags,
   }));
+}
+
+/**
+ * What the VMAs looked like before a command, kept flat: a VMA, its start,
+ * end, pgoff and flags, then the next VMA's, in the order of the tree (one
+ * array per command rather than an object per VMA: this is taken before
+ * every fuzzed command).
+ */
+export type TreeSnapshot = readonly (vm_area_struct | number | bigint)[];
+
+/** Slots per VMA in a TreeSnapshot. */
+export const SNAP_SLOTS = 5;
+
+/**
+ * snapshotVmas() for a command that starts where the checks of the last
+ * one passed (or on an empty world): the live VMAs are then exactly those
+ * in the tree (no leak), so they are read from its few entries rather than
+ * from the registry's slot of every id ever handed out.
+ */
+export function snapshotTree(mm: mm_struct): TreeSnapshot {
+  const entries = snapScratch;
+  const n = mm.mm_mt.ranges.collect(entries);
+  /* Its exact size at once (pushes would grow it twice over for a handful of VMAs). */
+  const out = new Array<vm_area_struct | number | bigint>(n * SNAP_SLOTS);
+  for (let i = 0, k = 0; i < n; i++, k += SNAP_SLOTS) {
+    const vma = (entries[i] as RangeEntry<vm_area_struct>).value;
+    entries[i] = null;
+    out[k] = vma;
+    out[k + 1] = vma.vm_start;
+    out[k + 2] = vma.vm_end;
+    out[k + 3] = vma.vm_pgoff;
+    out[k + 4] = vma.vm_flags;
+  }
+  return out;
+}
+const snapScratch: (RangeEntry<vm_area_struct> | null)[] = [];
+
+/** A TreeSnapshot as VmaSnapshots, in the registry's (id) order, as snapshotVmas() gives them. */
+export function treeSnapshotVmas(snap: TreeSnapshot): VmaSnapshot[] {
+  const out: VmaSnapshot[] = [];
+  for (let i = 0; i < snap.length; i += SNAP_SLOTS) {
+    out.push({
+      vma: snap[i] as vm_area_struct,
+      start: snap[i + 1] as number,
+      end: snap[i + 2] as number,
+      pgoff: snap[i + 3] as number,
+      flags: snap[i + 4] as bigint,
+    });
+  }
+  return out.sort((a, b) => a.vma.__id - b.vma.__id);
 }
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -86,34 +137,76 @@ function noLeak(inTree: readonly vm_area_struct[]): boolean {
  */
 export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], actual: TraceExpect): string[] {
   const errs: string[] = [];
+  const inTree = checkTreeAndFrees(mm, actual, errs);
+  /* Whatever changed range, pgoff or flags must have been write-locked. */
+  for (let i = 0; i < before.length; i++) {
+    const s = before[i];
+    const bad = changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree);
+    if (bad !== null) errs.push(bad);
+  }
+  checkDebug(mm, errs);
+  return errs;
+}
 
+/**
+ * checkInvariants() with the snapshot the fuzzer takes before each command
+ * (snapshotTree()): the same checks, the same messages in the same order,
+ * added to @p errs; returns the VMAs of the tree, each once, in its order
+ * (for the caller's comparison with the model's layout).
+ */
+export function checkCommandInvariants(mm: mm_struct, before: TreeSnapshot, actual: TraceExpect, errs: string[]): vm_area_struct[] {
+  const inTree = checkTreeAndFrees(mm, actual, errs);
+  let unlocked = false;
+  for (let i = 0; i < before.length && !unlocked; i += SNAP_SLOTS) {
+    const v = before[i] as vm_area_struct;
+    unlocked = changedUnlocked(v, before[i + 1] as number, before[i + 2] as number, before[i + 3] as number, before[i + 4] as bigint, inTree) !== null;
+  }
+  if (unlocked) {
+    /* Reported in the registry's (id) order, as checkInvariants() reports them. */
+    for (const s of treeSnapshotVmas(before)) {
+      const bad = changedUnlocked(s.vma, s.start, s.end, s.pgoff, s.flags, inTree);
+      if (bad !== null) errs.push(bad);
+    }
+  }
+  checkDebug(mm, errs);
+  return inTree;
+}
+
+/* The tree's shape, the frees and leaks; returns the tree's VMAs. */
+function checkTreeAndFrees(mm: mm_struct, actual: TraceExpect, errs: string[]): vm_area_struct[] {
   /* The tree: sorted, non-overlapping, non-empty, page-aligned, matching its VMAs; refcount 1. */
   const inTree = treeVmas(mm, errs);
 
   /* Frees: detached at the time; nothing live outside the tree (no leak). */
-  for (const [id, refcnt] of actual.freed ?? []) {
-    if (refcnt !== 0) errs.push(`vma#${id} was freed with vm_refcnt ${refcnt} (want 0: detached)`);
+  const freed = actual.freed;
+  if (freed !== undefined) {
+    for (let i = 0; i < freed.length; i++) {
+      const f = freed[i];
+      if (f[1] !== 0) errs.push(`vma#${f[0]} was freed with vm_refcnt ${f[1]} (want 0: detached)`);
+    }
   }
   if (!noLeak(inTree)) {
     for (const v of vma_registry.liveVmas()) {
       if (!inTree.includes(v)) errs.push(`vma#${v.__id} is live but neither in the tree nor freed (leak)`);
     }
   }
+  return inTree;
+}
 
-  /* Whatever changed range, pgoff or flags must have been write-locked. */
-  for (const s of before) {
-    const v = s.vma;
-    if (v.__freed || !inTree.includes(v)) continue;
-    const changed = v.vm_start !== s.start || v.vm_end !== s.end || v.vm_pgoff !== s.pgoff || v.vm_flags !== s.flags;
-    if (changed && v.vm_lock_seq === UINT_MAX) {
-      errs.push(
-        `vma#${v.__id} changed from [${hex(s.start)}, ${hex(s.end)}) pgoff ${hex(s.pgoff)} flags 0x${s.flags.toString(16)}` +
-          ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
-          ' without vma_start_write()',
-      );
-    }
-  }
+/* A VMA still in the tree whose range, pgoff or flags changed without vma_start_write(): the message, else null. */
+function changedUnlocked(v: vm_area_struct, start: number, end: number, pgoff: number, flags: bigint, inTree: readonly vm_area_struct[]): string | null {
+  /* Write-locked this step: free to change. */
+  if (v.vm_lock_seq !== UINT_MAX || v.__freed || !inTree.includes(v)) return null;
+  if (v.vm_start === start && v.vm_end === end && v.vm_pgoff === pgoff && v.vm_flags === flags) return null;
+  return (
+    `vma#${v.__id} changed from [${hex(start)}, ${hex(end)}) pgoff ${hex(pgoff)} flags 0x${flags.toString(16)}` +
+    ` to [${hex(v.vm_start)}, ${hex(v.vm_end)}) pgoff ${hex(v.vm_pgoff)} flags 0x${v.vm_flags.toString(16)}` +
+    ' without vma_start_write()'
+  );
+}
 
+/* validate_mm(), the warnings and the maple-tree checks. */
+function checkDebug(mm: mm_struct, errs: string[]): void {
   /* validate_mm(), run as the debug build would (with_kconfig() without its closure and copies). */
   const debug = kconfig.CONFIG_DEBUG_VM_MAPLE_TREE;
   kconfig.CONFIG_DEBUG_VM_MAPLE_TREE = true;
@@ -131,7 +224,6 @@ export function checkInvariants(mm: mm_struct, before: readonly VmaSnapshot[], a
   /* Maple-tree checks: counted apart from the warnings, failing all the same. */
   const maple = maple_check_summary();
   if (maple) errs.push(`${MAPLE_CHECKS_FIRED}\n${maple}`);
-  return errs;
 }
 
 export * from './invariants_tree';

@@ -27,16 +27,23 @@ export function checkTree(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_s
  * VMAs costs less than hashing each of them into a set.
  */
 export function treeVmas(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_struct) => string | null = harnessRefcnt): vm_area_struct[] {
-  const inTree: vm_area_struct[] = [];
   let prevEnd = -1;
 
   /* collect() walks the leaves without an iterator object (this runs after every command). */
-  const entries = mm.mm_mt.ranges.collect(treeScratch);
-  for (let i = 0; i < entries.length; i++) {
-    const r = entries[i];
+  const entries = treeScratch;
+  const n = mm.mm_mt.ranges.collect(entries);
+  /* Its size at once (pushes would grow it twice over for a handful of VMAs); cut to what it holds. */
+  const inTree = new Array<vm_area_struct>(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = entries[i] as RangeEntry<vm_area_struct>;
+    /* Held no longer than the walk (the scratch outlives the tree's entries). */
+    entries[i] = null;
     const v = r.value;
-    if (inTree.includes(v)) errs.push(`${vmaName(v)} is stored in the tree twice`);
-    else inTree.push(v);
+    let twice = false;
+    for (let k = 0; k < m && !twice; k++) twice = inTree[k] === v;
+    if (twice) errs.push(`${vmaName(v)} is stored in the tree twice`);
+    else inTree[m++] = v;
     if (r.index !== v.vm_start || r.last !== v.vm_end - 1) {
       errs.push(`${vmaName(v)} [${hex(v.vm_start)}, ${hex(v.vm_end)}) is stored at [${hex(r.index)}, ${hex(r.last + 1)})`);
     }
@@ -49,12 +56,12 @@ export function treeVmas(mm: mm_struct, errs: string[], refcntOk: (v: vm_area_st
     const bad = refcntOk(v);
     if (bad !== null) errs.push(`${vmaName(v)} is reachable from the tree with ${bad}`);
   }
-  treeScratch.length = 0;
+  if (m < n) inTree.length = m;
   if (mm.map_count !== inTree.length) errs.push(`map_count is ${mm.map_count} but the tree holds ${inTree.length} VMAs`);
   return inTree;
 }
 
-const treeScratch: RangeEntry<vm_area_struct>[] = [];
+const treeScratch: (RangeEntry<vm_area_struct> | null)[] = [];
 const vmaName = (v: vm_area_struct): string => `vma#${v.__id}`;
 
 /* Harness mode: a reachable VMA holds exactly one reference. */

@@ -52,9 +52,7 @@ export class VmaModel extends ModelState {
 
   /** A deep copy (for trying a step without committing to it). */
   clone(): VmaModel {
-    const m = new VmaModel();
-    this.copyInto(m);
-    return m;
+    return new VmaModel(this);
   }
 
   /** Is the prealloc failure switch set? */

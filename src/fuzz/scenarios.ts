@@ -10,41 +10,17 @@
  * the port and the model in lockstep with the same checks.
  */
 
-import fc from 'fast-check';
-import {
-  PAGE_SIZE,
-  VM_ACCOUNT,
-  VM_EXEC,
-  VM_IO,
-  VM_LOCKED,
-  VM_LOCKONFAULT,
-  VM_MAYEXEC,
-  VM_MAYREAD,
-  VM_MAYWRITE,
-  VM_READ,
-  VM_WRITE,
-} from '../vma_internal/constants';
+import { PAGE_SIZE, VM_EXEC, VM_LOCKED, VM_LOCKONFAULT } from '../vma_internal/constants';
 import { INJECT_POINTS, type AnonId, type ChainLength, type FileId, type InjectStep, type NameId, type TraceOpName, type TraceStep, type VmOpsKind } from '../trace/types';
-import { FUZZ_BASE } from './intents';
+import { FUZZ_BASE, smallInt } from './intents';
+import { F0, FLAGS, type MergeScenario } from './scenario_draw';
 import { VmaModel, type Seg } from './model';
 import { VM_DONTDUMP, VM_UFFD_MISSING, VM_UFFD_WP } from './model/validate';
 
 const P = PAGE_SIZE;
-const F0 = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE;
-/* What brk gives its VMAs (with no flags from the caller). */
-const HEAP = F0 | VM_MAYEXEC | VM_ACCOUNT;
-const FLAGS = [
-  F0,
-  F0 | VM_EXEC,
-  F0 | VM_IO,
-  VM_READ | VM_MAYREAD | VM_MAYWRITE,
-  F0 | VM_ACCOUNT,
-  F0 | VM_UFFD_MISSING,
-  F0 | VM_DONTDUMP,
-  HEAP,
-];
-/* Operations a scenario ends with (index: MergeScenario.op). */
-const OP_COUNT = 15;
+
+/** The scenarios and their arbitraries (scenario_draw.ts). */
+export { composedMergeScenarioArbitrary, mergeScenarioArbitrary, type MergeScenario, type VmaSpec } from './scenario_draw';
 
 /** Which values of MergeScenario.op end a scenario with each operation. */
 export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> = {
@@ -64,34 +40,6 @@ export const SCENARIO_OP_CODES: Partial<Record<TraceOpName, readonly number[]>> 
   mlockall: [14],
 };
 
-interface VmaSpec {
-  pages: number;
-  flags: number;
-  pgoffShift: number;
-  anon: number;
-  chain: number;
-  ops: number;
-  file: number;
-}
-
-export interface MergeScenario {
-  /** Which of prev / middle / next exist. */
-  readonly present: [boolean, boolean, boolean];
-  /** Gaps (pages) before middle and after it. */
-  readonly gaps: [number, number];
-  readonly vmas: [VmaSpec, VmaSpec, VmaSpec];
-  readonly op: number;
-  readonly x: number;
-  readonly y: number;
-  readonly failPrealloc: boolean;
-  /**
-   * A failure armed for the final operation (never with failPrealloc), or
-   * null: the `pick`th of the points the operation reaches, failing its
-   * `after`th call (both taken modulo what it reaches).
-   */
-  readonly inject: { readonly pick: number; readonly after: number } | null;
-}
-
 /* Arm one of the points the final step reaches (tried on a copy of the model), or null. */
 function armFor(model: VmaModel, step: TraceStep, inj: { pick: number; after: number }): InjectStep | null {
   const trial = model.clone();
@@ -104,121 +52,8 @@ function armFor(model: VmaModel, step: TraceStep, inj: { pick: number; after: nu
   }
   const reached = INJECT_POINTS.filter((p) => (trial.faults.calls.get(p) ?? 0) > 0);
   if (!reached.length) return null;
-  const point = reached[inj.pick % reached.length];
-  return { op: 'inject', point, count: 1, after: inj.after % (trial.faults.calls.get(point) ?? 1) };
-}
-
-/* A value three times out of four, otherwise anything. */
-const often = (v: boolean): fc.Arbitrary<boolean> =>
-  fc.oneof({ arbitrary: fc.constant(v), weight: 2 }, { arbitrary: fc.boolean(), weight: 1 });
-const gap = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 });
-
-/*
- * The three VMAs start out alike (so that everything could merge) and then
- * get a few differences, each in one attribute of one of them: merge
- * decisions hinge on exactly such differences.
- */
-const perturbation = fc.record({
-  target: fc.nat({ max: 2 }),
-  /* 0 anon_vma, 1 chain length, 2 vm_ops, 3 flags, 4 pgoff, 5 file, 6 size */
-  kind: fc.nat({ max: 6 }),
-  value: fc.nat({ max: 2 }),
-});
-
-/* anon_vma ids of prev, middle and next (0: none) the layouts start from. */
-const ANON_PATTERNS: readonly [number, number, number][] = [
-  [0, 0, 0],
-  [1, 0, 2],
-  [1, 0, 0],
-  [0, 0, 1],
-  [0, 1, 0],
-  [1, 1, 1],
-  [1, 0, 1],
-  [2, 1, 0],
-  /* middle brings an anon_vma its neighbour lacks: a merge must clone it */
-  [0, 1, 1],
-  [0, 1, 2],
-  [1, 2, 0],
-];
-
-function specs(
-  base: { flags: number; file: number; chain: number; ops: number; anon: number },
-  perturb: readonly { target: number; kind: number; value: number }[],
-): [VmaSpec, VmaSpec, VmaSpec] {
-  const anon = ANON_PATTERNS[base.anon % ANON_PATTERNS.length];
-  const one = (k: number): VmaSpec => ({
-    pages: 2,
-    flags: base.flags,
-    pgoffShift: 0,
-    anon: anon[k],
-    chain: base.chain,
-    ops: base.ops,
-    file: base.file,
-  });
-  const out: [VmaSpec, VmaSpec, VmaSpec] = [one(0), one(1), one(2)];
-  for (const p of perturb) {
-    const v = out[p.target];
-    switch (p.kind) {
-      case 0:
-        v.anon = p.value + 1;
-        break;
-      case 1:
-        v.chain = p.value;
-        break;
-      case 2:
-        v.ops = p.value;
-        break;
-      case 3:
-        v.flags = (base.flags + 1 + p.value) % FLAGS.length;
-        break;
-      case 4:
-        v.pgoffShift = p.value - 1;
-        break;
-      case 5:
-        v.file = p.value;
-        break;
-      default:
-        v.pages = 1 + p.value;
-    }
-  }
-  return out;
-}
-
-export function mergeScenarioArbitrary(): fc.Arbitrary<MergeScenario> {
-  return fc
-    .record({
-      present: fc.tuple(often(true), often(true), often(true)),
-      gaps: fc.tuple(gap, gap),
-      base: fc.record({
-        flags: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat({ max: FLAGS.length - 1 }), weight: 1 }),
-        file: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.constant(1), weight: 1 }),
-        chain: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.nat({ max: 2 }), weight: 1 }),
-        ops: fc.nat({ max: 1 }),
-        anon: fc.nat({ max: ANON_PATTERNS.length - 1 }),
-      }),
-      perturb: fc.array(perturbation, { maxLength: 3 }),
-      op: fc.nat({ max: OP_COUNT - 1 }),
-      x: fc.nat({ max: 7 }),
-      y: fc.nat({ max: 7 }),
-      failPrealloc: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
-      inject: fc.oneof(
-        { arbitrary: fc.constant(null), weight: 3 },
-        { arbitrary: fc.record({ pick: fc.nat({ max: 7 }), after: fc.nat({ max: 3 }) }), weight: 1 },
-      ),
-    })
-    /* Field by field (a rest pattern over record()'s objects, some without a prototype, was a hot spot). */
-    .map(
-      (r): MergeScenario => ({
-        present: r.present,
-        gaps: r.gaps,
-        op: r.op,
-        x: r.x,
-        y: r.y,
-        failPrealloc: r.failPrealloc,
-        inject: r.failPrealloc ? null : r.inject,
-        vmas: specs(r.base, r.perturb),
-      }),
-    );
+  const point = reached[smallInt(inj.pick) % reached.length];
+  return { op: 'inject', point, count: 1, after: smallInt(inj.after) % (trial.faults.calls.get(point) ?? 1) };
 }
 
 const OPS: VmOpsKind[] = ['none', 'dummy', 'close'];

@@ -386,19 +386,26 @@ export class RangeTree<T> {
   }
 
   /**
-   * Every entry in ascending order, written into @p out (emptied first) and
-   * returned: a walk without an iterator object, for checks that run after
-   * every step.
+   * Every entry in ascending order, written into out[0], out[1], ... and
+   * counted: a walk without an iterator object, for checks that run after
+   * every step.  Returns the count; @p out keeps its length and whatever it
+   * held past the count (emptying or truncating an array frees its storage,
+   * and the next walk would allocate it again), so a caller that keeps
+   * @p out clears the slots it no longer needs.
    */
-  collect(out: RangeEntry<T>[]): RangeEntry<T>[] {
-    out.length = 0;
+  collect(out: (RangeEntry<T> | null)[]): number {
+    let n = 0;
     let leaf: Leaf<T> | null = leftmostLeaf(this.root);
     while (leaf !== null) {
       const ents = leaf.entries;
-      for (let k = 0; k < ents.length; k++) out.push(ents[k]);
+      for (let k = 0; k < ents.length; k++) {
+        if (n < out.length) out[n] = ents[k];
+        else out.push(ents[k]);
+        n++;
+      }
       leaf = leaf.next;
     }
-    return out;
+    return n;
   }
 
   private *iterateFrom(from: number): Generator<RangeEntry<T>, void, undefined> {

@@ -7,15 +7,19 @@
  *    difference, and "not equal" for every field changed on purpose;
  *  - the model's applyChecked() (taking over a validation trial's clone)
  *    leaves the state and predicts the expectation that apply() would;
- *  - the fast draws of the intents (intentArbitrary()) are the composed
- *    arbitrary's draws: same values, same random stream, same shrinks.
+ *  - the fast draws of the intents (intentArbitrary()) and of the merge
+ *    scenarios (mergeScenarioArbitrary()) are the composed arbitraries'
+ *    draws: same values, same random stream, same shrinks;
+ *  - the commands' arbitrary (mappedIntentArbitrary()) is
+ *    intentArbitrary().map(): same values, shrinks and fc.commands() runs.
  */
 
 import fc from 'fast-check';
 import * as agree from '../../src/fuzz/expect_agree';
-import { composedIntentArbitrary, composedIntentContext, intentArbitrary, type Intent } from '../../src/fuzz/intents';
+import { composedIntentArbitrary, composedIntentContext, intentArbitrary, mappedIntentArbitrary, type Intent } from '../../src/fuzz/intents';
 import { runFuzz, runScenarioFuzz } from '../../src/fuzz/harness';
 import { VmaModel } from '../../src/fuzz/model';
+import { composedMergeScenarioArbitrary, mergeScenarioArbitrary, type MergeScenario } from '../../src/fuzz/scenario_draw';
 import { compareExpect } from '../../src/trace/compare';
 import type { TraceExpect, TraceStep } from '../../src/trace/types';
 import { quickBe, quickEqual } from '../support/quick_expect';
@@ -127,7 +131,7 @@ test("the fuzzer's shortcuts agree with the long way on every command of real ca
 });
 
 /* The first @n shrinks of a value, and of the first of them again (two levels of the shrink tree). */
-function shrinks(arb: fc.Arbitrary<Intent>, v: fc.Value<Intent>, n: number): Intent[] {
+function shrinks<T>(arb: fc.Arbitrary<T>, v: fc.Value<T>, n: number): T[] {
   const first = [...arb.shrink(v.value_, v.context).take(n)];
   const deeper = first.length ? [...arb.shrink(first[0].value_, first[0].context).take(n)] : [];
   return [...first, ...deeper].map((s) => s.value_);
@@ -180,4 +184,132 @@ test('the fast intent draws are the composed arbitrary\'s: values, random stream
   const a = seqs(fast);
   expect(a).toEqual(seqs(composed));
   expect(a.flat().length).toBeGreaterThan(200);
+});
+
+test('the mapped intent arbitrary is intentArbitrary().map(): values, random stream, shrinks and command sequences', () => {
+  class Box {
+    constructor(readonly i: Intent) {}
+  }
+  const fused = mappedIntentArbitrary((i) => new Box(i), (b) => b.i);
+  const mapped = intentArbitrary().map((i) => new Box(i));
+  const unbox = (vs: Box[]): Intent[] => vs.map((b) => b.i);
+  let compared = 0;
+  class Both extends fc.Arbitrary<number> {
+    generate(mrng: fc.Random, bias: number | undefined): fc.Value<number> {
+      for (const b of [undefined, bias]) {
+        const m1 = mrng.clone();
+        const m2 = mrng.clone();
+        const x = fused.generate(m1, b);
+        const y = mapped.generate(m2, b);
+        expect(x.value).toBeInstanceOf(Box);
+        expect(x.value.i).toEqual(y.value.i);
+        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+        expect(unbox(shrinks(fused, x, 30))).toEqual(unbox(shrinks(mapped, y, 30)));
+        compared++;
+      }
+      mrng.nextInt(0, 1);
+      return new fc.Value(0, undefined);
+    }
+    canShrinkWithoutContext(value: unknown): value is number {
+      return value === 0;
+    }
+    shrink(): fc.Stream<fc.Value<number>> {
+      return fc.Stream.nil();
+    }
+  }
+  fc.sample(new Both(), { seed: 3, numRuns: 200 });
+  expect(compared).toBe(400);
+  expect([...fused.shrink(new Box({ op: 'split', a: 1, b: 2, c: 3, d: 4, flags: 5 }), undefined)]).toEqual([]);
+  /* Whole command sequences and their first shrinks, as fc.commands() draws and shrinks them. */
+  class Probe implements fc.Command<object, unknown> {
+    constructor(readonly i: Intent) {}
+    check(): boolean {
+      return true;
+    }
+    run(): void {}
+    toString(): string {
+      return '';
+    }
+  }
+  const arbs = [mappedIntentArbitrary((i) => new Probe(i), (p) => p.i), intentArbitrary().map((i) => new Probe(i))];
+  const [a, b] = arbs.map((arb) => {
+    const cmds = fc.commands([arb], { maxCommands: 80, size: 'max' });
+    const out: { drawn: Intent[]; first: Intent[][] }[] = [];
+    const cmdOf = (c: fc.Command<object, unknown>): Intent => (c as unknown as { cmd: Probe }).cmd.i;
+    /* An arbitrary that draws a sequence from the stream fast-check gives it, runs it and shrinks it once. */
+    class Draw extends fc.Arbitrary<number> {
+      generate(mrng: fc.Random): fc.Value<number> {
+        const v = cmds.generate(mrng, undefined);
+        for (const c of v.value_) if (c.check({})) c.run({}, null);
+        const first = [...cmds.shrink(v.value_, v.context).take(25)].map((s) => [...s.value_].map(cmdOf));
+        out.push({ drawn: [...v.value_].map(cmdOf), first });
+        return new fc.Value(0, undefined);
+      }
+      canShrinkWithoutContext(value: unknown): value is number {
+        return value === 0;
+      }
+      shrink(): fc.Stream<fc.Value<number>> {
+        return fc.Stream.nil();
+      }
+    }
+    fc.sample(new Draw(), { seed: 17, numRuns: 6 });
+    return out;
+  });
+  expect(a).toEqual(b);
+  expect(a.flatMap((r) => r.drawn).length).toBeGreaterThan(100);
+  expect(a.flatMap((r) => r.first).length).toBeGreaterThan(50);
+});
+
+test("the fast merge-scenario draws are the composed arbitrary's: values, random stream and shrinks, with and without bias", () => {
+  const fast = mergeScenarioArbitrary();
+  const composed = composedMergeScenarioArbitrary();
+  let compared = 0;
+  let withInject = 0;
+  let perturbed = 0;
+  /* An arbitrary that only hands out the random streams fast-check gives it. */
+  class Both extends fc.Arbitrary<number> {
+    generate(mrng: fc.Random): fc.Value<number> {
+      /* No bias, and the bias factors of a campaign's runs (2 from the first run, 3 from the 9th, ...). */
+      for (const b of [undefined, 2, 3, 4, 5, 6]) {
+        const m1 = mrng.clone();
+        const m2 = mrng.clone();
+        const x = fast.generate(m1, b);
+        const y = composed.generate(m2, b);
+        /* Strictly: an inject record without prototype stays one. */
+        expect(x.value).toStrictEqual(y.value);
+        /* The stream moved on by the same draws. */
+        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+        if (compared % 7 === 0) expect(shrinks(fast, x, 20)).toStrictEqual(shrinks(composed, y, 20));
+        if (x.value.inject) withInject++;
+        if (x.value.vmas.some((v) => v.pages !== 2 || v.pgoffShift !== 0)) perturbed++;
+        compared++;
+      }
+      mrng.nextInt(0, 1);
+      return new fc.Value(0, undefined);
+    }
+    canShrinkWithoutContext(value: unknown): value is number {
+      return value === 0;
+    }
+    shrink(): fc.Stream<fc.Value<number>> {
+      return fc.Stream.nil();
+    }
+  }
+  fc.sample(new Both(), { seed: 7, numRuns: 150 });
+  expect(compared).toBe(900);
+  expect(withInject).toBeGreaterThan(100);
+  expect(perturbed).toBeGreaterThan(100);
+  /* Whole campaigns' worth of draws as the runner makes them (bias from the run's index). */
+  const runs = (arb: fc.Arbitrary<MergeScenario>): MergeScenario[] => {
+    const out: MergeScenario[] = [];
+    fc.assert(
+      fc.property(arb, (sc) => {
+        out.push(sc);
+      }),
+      { seed: 13, numRuns: 300 },
+    );
+    return out;
+  };
+  const a = runs(fast);
+  expect(a).toStrictEqual(runs(composed));
+  expect(a.length).toBe(300);
 });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vma from '../../src/mm/vma';
 import { runFuzz, runScenarioFuzz } from '../../src/fuzz/harness';
-import { checkInvariants, snapshotVmas } from '../../src/fuzz/invariants';
+import { checkCommandInvariants, checkInvariants, snapshotTree, snapshotVmas, treeSnapshotVmas } from '../../src/fuzz/invariants';
 import { drawLayouts } from '../../src/fuzz/diagram';
 import { replayFile } from '../../src/trace/replay';
 import { TraceWorld } from '../../src/trace/world';
@@ -119,6 +119,54 @@ describe('invariant checks on a corrupted port', () => {
     expect(errs).toContain('map_count is 2 but the tree holds 1 VMAs');
     expect(errs).toContain('vma#1 [0x100000, 0x103000) is stored at [0x100000, 0x102000)');
     expect(errs).toContain('validate_mm');
+    w.dispose();
+  });
+
+  test("the fuzzer's snapshot from the tree is the registry's, in id order, while nothing leaks", () => {
+    const { w } = world();
+    /* A third VMA below the others: tree order and id order differ. */
+    w.run({ op: 'alloc_and_link', start: 0xf0000, end: 0xf1000, pgoff: 0xf0, flags: 0x33n });
+    w.endStep();
+    expect(treeSnapshotVmas(snapshotTree(w.mm))).toEqual(snapshotVmas());
+    expect(treeSnapshotVmas(snapshotTree(w.mm)).map((s) => s.vma.__id)).toEqual([1, 2, 3]);
+    /* A second walk reads the tree afresh (the scratch it walks into is reused). */
+    w.run({ op: 'split', vma: 1, addr: 0x101000, new_below: true });
+    w.endStep();
+    expect(treeSnapshotVmas(snapshotTree(w.mm)).map((s) => [s.vma.__id, s.start, s.end])).toEqual([
+      [1, 0x101000, 0x102000],
+      [2, 0x104000, 0x105000],
+      [3, 0xf0000, 0xf1000],
+      [4, 0x100000, 0x101000],
+    ]);
+    expect(treeSnapshotVmas(snapshotTree(w.mm))).toEqual(snapshotVmas());
+    w.dispose();
+  });
+
+  test("the fuzzer's flat snapshot finds what the registry's does, in the same order", () => {
+    const { w, a, b } = world();
+    w.run({ op: 'alloc_and_link', start: 0xf0000, end: 0xf1000, pgoff: 0xf0, flags: 0x33n });
+    w.endStep();
+    const flat = snapshotTree(w.mm);
+    const before = snapshotVmas();
+    /* Two unlocked changes, tree order (3, 1, 2) against id order (1, 2, 3). */
+    const c = (w.mm.mm_mt.ranges.first() as { value: vm_area_struct }).value;
+    c.vm_pgoff += 1;
+    b.vm_pgoff += 1;
+    a.vm_pgoff += 1;
+    const actual = w.observe({ op: 'fail_prealloc', value: false }, {});
+    const errs: string[] = [];
+    checkCommandInvariants(w.mm, flat, actual, errs);
+    expect(errs).toEqual(checkInvariants(w.mm, before, actual));
+    expect(errs.filter((e) => e.includes('without vma_start_write()')).map((e) => e.slice(0, 5))).toEqual(['vma#1', 'vma#2', 'vma#3']);
+    w.dispose();
+  });
+
+  test('a VMA stored twice', () => {
+    const { w, a } = world();
+    w.mm.mm_mt.ranges.store(0x108000, 0x108fff, a);
+    const errs = check(w);
+    expect(errs).toContain('vma#1 is stored in the tree twice');
+    expect(errs).toContain('vma#1 [0x100000, 0x102000) is stored at [0x108000, 0x109000)');
     w.dispose();
   });
 

@@ -66,12 +66,12 @@ export class ModelRefusal extends Error {}
 
 /** The state every rule of the model works on (and a LayoutView for the shared precondition rules). */
 export class ModelState implements LayoutView {
-  segs: Seg[] = [];
-  protected nextId = 1;
-  faults = new Faults();
-  readonly counters: Counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+  segs: Seg[];
+  protected nextId: number;
+  faults: Faults;
+  readonly counters: Counters;
   /** mm->def_flags: what mlockall(MCL_FUTURE) adds to brk's new pages. */
-  defFlags = 0n;
+  defFlags: bigint;
 
   /* What the current step did. */
   written: ReadonlySet<number> = NONE_WRITTEN;
@@ -83,13 +83,26 @@ export class ModelState implements LayoutView {
   /** Steps begun so far (tells a caller whether the state moved since it last looked). */
   stamp = 0;
 
-  /** Copy the persistent state (not the step's marks) into `m`. */
-  protected copyInto(m: ModelState): void {
-    m.segs = this.segs.map(copySeg);
-    m.nextId = this.nextId;
-    m.faults = this.faults.clone();
-    Object.assign(m.counters, this.counters);
-    m.defFlags = this.defFlags;
+  /**
+   * An empty state, or a copy of @p from's persistent state (not the step's
+   * marks): built directly, not made empty and then overwritten (a copy is
+   * made for the validation trial of many commands).
+   */
+  constructor(from?: ModelState) {
+    if (from === undefined) {
+      this.segs = [];
+      this.nextId = 1;
+      this.faults = new Faults();
+      this.counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+      this.defFlags = 0n;
+      return;
+    }
+    this.segs = from.segs.map(copySeg);
+    this.nextId = from.nextId;
+    this.faults = from.faults.clone();
+    const c = from.counters;
+    this.counters = { total: c.total, locked: c.locked, data: c.data, exec: c.exec, stack: c.stack };
+    this.defFlags = from.defFlags;
   }
 
   /**
@@ -102,7 +115,13 @@ export class ModelState implements LayoutView {
     this.segs = t.segs;
     this.nextId = t.nextId;
     this.faults.adoptStep(t.faults);
-    Object.assign(this.counters, t.counters);
+    const c = this.counters;
+    const tc = t.counters;
+    c.total = tc.total;
+    c.locked = tc.locked;
+    c.data = tc.data;
+    c.exec = tc.exec;
+    c.stack = tc.stack;
     this.defFlags = t.defFlags;
     this.written = t.written;
     this.freed = t.freed;
