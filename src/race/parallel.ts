@@ -121,7 +121,6 @@ function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progr
   done[STOP_AT] = o.runs;
   const { kernel: _k, port: _p, ...plain } = o;
   const pending = new Map<number, WorkerRun>();
-  const workers: Worker[] = [];
   let next = 0;
   let finished = false;
 
@@ -177,12 +176,8 @@ function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progr
       const start: WorkerStart = { o: plain, worker: k, workers: n, shared };
       const w = acquire();
       w.on('message', (m: WorkerMessage) => {
-        if (m.kind === 'stopped') {
-          release(w);
-          /* A worker that ran out of runs before the campaign was over. */
-          drain();
-          return;
-        }
+        /* Its last results came before this (messages keep their order). */
+        if (m.kind === 'stopped') return release(w);
         if (finished) return;
         for (const r of m.runs) pending.set(r.index, r);
         drain();
@@ -192,7 +187,6 @@ function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progr
         if (!finished) fail(new Error(`race campaign worker ${k} exited with code ${code}`));
       });
       w.postMessage(start);
-      workers.push(w);
     }
   });
 }
