@@ -51,7 +51,7 @@ function emitted(js, path) {
 }
 
 module.exports = {
-  /** ts-jest's transformer with its options (jest.config.ts), built files served as tsc emitted them. */
+  /** ts-jest's transformer with its options (jest.config.js), built files served as tsc emitted them. */
   createTransformer(options) {
     /* ts-jest (and with it the compiler, ~0.5 s to load) only for a file that is not built. */
     let tsJest = null;
