@@ -24,6 +24,8 @@ const config = {
    * campaign when the machine was loaded (load 9 on 2 cores).
    */
   testTimeout: 60_000,
+  /* The longest suites first, also on a fresh clone: tests/support/sequencer.js. */
+  testSequencer: '<rootDir>/tests/support/sequencer.js',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: {
