@@ -3,19 +3,39 @@
  * The vma-harness command.  Each command lives in its own module under
  * src/cli/ and is listed in COMMANDS; src/cli/program.ts holds what they
  * share (parser settings, exit statuses, the --json option).
+ *
+ * A command's module (and what it imports: the port, the fuzzer, the race
+ * explorer) is loaded only when that command runs: `vma-harness replay`
+ * does not load the race explorer.  The program's own help, version and
+ * usage errors load them all.
  */
 
 import { VERSION } from './version';
 import { processContext, stdinInUse, type CliContext } from './cli/context';
-import { fuzzCommand } from './cli/fuzz_cmd';
-import { runCommand } from './cli/main_job';
 import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
-import { replayCommand } from './cli/replay_cmd';
-import { raceCommand } from './cli/race_cmd';
 import { limitHeapGrowth } from './util/heap';
 
+/** A command: the name it is invoked by and how to load the module that builds it. */
+interface CommandEntry {
+  readonly name: string;
+  readonly load: () => CommandFactory;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports */
 /** The commands, in the order the help lists them. */
-const COMMANDS: readonly CommandFactory[] = [runCommand, replayCommand, fuzzCommand, raceCommand];
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'run', load: () => (require('./cli/main_job') as typeof import('./cli/main_job')).runCommand },
+  { name: 'replay', load: () => (require('./cli/replay_cmd') as typeof import('./cli/replay_cmd')).replayCommand },
+  { name: 'fuzz', load: () => (require('./cli/fuzz_cmd') as typeof import('./cli/fuzz_cmd')).fuzzCommand },
+  { name: 'race', load: () => (require('./cli/race_cmd') as typeof import('./cli/race_cmd')).raceCommand },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/* The commands @p argv needs: the one its first word names, else (help, version, errors) all. */
+function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
+  const named = COMMANDS.find((c) => c.name === argv[0]);
+  return named === undefined ? COMMANDS : [named];
+}
 
 const ABOUT =
   'TypeScript port of Linux v6.15 mm/vma.c and its userland test harness (tools/testing/vma), ' +
@@ -38,12 +58,12 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
   const setExit = (code: number): void => {
     exit.code = code;
   };
-  const program = buildProgram(
-    ctx,
-    VERSION,
-    COMMANDS.map((f) => f(ctx, setExit)),
-    ABOUT,
-  ).addHelpText('after', AFTER);
+  const commands = commandsFor(argv).map((c) => {
+    const cmd = c.load()(ctx, setExit);
+    if (cmd.name() !== c.name) throw new Error(`the command listed as '${c.name}' is named '${cmd.name()}'`);
+    return cmd;
+  });
+  const program = buildProgram(ctx, VERSION, commands, ABOUT).addHelpText('after', AFTER);
   return runProgram(program, argv, exit);
 }
 

@@ -4,7 +4,8 @@
  * whose index is @worker modulo @workers, in increasing order, exactly as
  * the sequential campaign would run them (same program, same strategy, same
  * seed), and posts their results in small batches; the main thread adds
- * them up in index order.
+ * them up in index order.  Then it says it has stopped and waits for the
+ * next campaign (a message with the next WorkerStart).
  *
  * The one thing a run takes from the runs before it is the PCT runs'
  * estimate of a run's length (CampaignBook.estimate), folded over the step
@@ -16,7 +17,7 @@
  * shrinking, which has a time limit, gets the CPU as it would alone).
  */
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { programFor, runOnce, seedOf, strategyFor, usesEstimate, nextEstimate, FIRST_ESTIMATE, type RaceCampaignOptions } from './campaign';
 import type { RunResult } from './explorer';
 import { PAUSED, RUN0, STOP_AT } from './parallel';
@@ -37,13 +38,15 @@ export interface WorkerRun {
   readonly result: RunResult;
 }
 
+/** What a worker posts: results, or that it has stopped (its runs are done, or the campaign stopped it). */
+export type WorkerMessage = { readonly kind: 'runs'; readonly runs: readonly WorkerRun[] } | { readonly kind: 'stopped' };
+
 /** How many runs go in one message. */
 const BATCH = 8;
 
-function main(): void {
-  const port = parentPort;
-  if (port === null) return;
-  const { o, worker, workers, shared } = workerData as WorkerStart;
+/* Run the campaign @start describes, posting results through @port. */
+function campaign(port: MessagePort, start: WorkerStart): void {
+  const { o, worker, workers, shared } = start;
   const done = new Int32Array(shared);
   let estimate = FIRST_ESTIMATE;
   let folded = 0;
@@ -69,11 +72,21 @@ function main(): void {
     const result: RunResult = r.finding === null ? { ...r, decisions: [], choiceMeta: [], picks: [] } : r;
     batch.push({ index: i, strategy: strategy.name, result });
     if (batch.length >= BATCH || r.finding !== null) {
-      port.postMessage(batch);
+      post(port, { kind: 'runs', runs: batch });
       batch = [];
     }
   }
-  if (batch.length) port.postMessage(batch);
+  if (batch.length) post(port, { kind: 'runs', runs: batch });
 }
 
-main();
+function post(port: MessagePort, m: WorkerMessage): void {
+  port.postMessage(m);
+}
+
+const port = parentPort;
+if (port !== null) {
+  port.on('message', (start: WorkerStart) => {
+    campaign(port, start);
+    post(port, { kind: 'stopped' });
+  });
+}

@@ -13,6 +13,11 @@
  * Used for the random, PCT-mixed and random schedulers on the lock port
  * and mm port of src/ (a planted copy lives in this thread only), when the
  * compiled worker exists (dist/); otherwise the campaign runs here.
+ *
+ * The workers outlive a campaign for a moment: once a worker has seen where
+ * its campaign stopped it waits, idle and not keeping the process alive, for
+ * the next campaign of this process (a worker loads the model and warms its
+ * JIT up once, not per campaign), and ends after IDLE_MS without one.
  */
 
 import { existsSync } from 'node:fs';
@@ -28,7 +33,7 @@ import {
   type RaceCampaignResult,
   type StopRequest,
 } from './campaign';
-import type { WorkerRun, WorkerStart } from './campaign_worker';
+import type { WorkerMessage, WorkerRun, WorkerStart } from './campaign_worker';
 
 /** Slots of the array shared with the workers (campaign_worker.ts): where to stop, pause, and each run's step count + 1. */
 export const STOP_AT = 0;
@@ -37,6 +42,46 @@ export const RUN0 = 2;
 
 /** The largest campaign (in runs) spread over threads: its shared array holds one int per run. */
 const MAX_PARALLEL_RUNS = 1 << 22;
+
+/** How long an idle worker waits for the next campaign before it ends. */
+const IDLE_MS = 2000;
+
+/* Workers done with their campaign, waiting for the next one. */
+const idle: Worker[] = [];
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+
+/* End the idle workers (after IDLE_MS without a campaign). */
+function endIdle(): void {
+  idleTimer = null;
+  for (const w of idle.splice(0)) void w.terminate();
+}
+
+/* @w has finished its campaign: keep it for the next one, without holding the process up. */
+function release(w: Worker): void {
+  w.removeAllListeners('message');
+  w.removeAllListeners('error');
+  w.removeAllListeners('exit');
+  w.on('error', () => undefined);
+  w.on('exit', () => {
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  w.unref();
+  idle.push(w);
+  if (idleTimer !== null) clearTimeout(idleTimer);
+  idleTimer = setTimeout(endIdle, IDLE_MS);
+  idleTimer.unref();
+}
+
+/* A worker for a campaign: an idle one, else a new one. */
+function acquire(): Worker {
+  const w = idle.pop();
+  if (w === undefined) return new Worker(workerFile());
+  w.removeAllListeners('error');
+  w.removeAllListeners('exit');
+  w.ref();
+  return w;
+}
 
 /* The compiled worker: next to this file when running from dist/, else in dist/ (tests run the sources). */
 function workerFile(): string {
@@ -76,19 +121,18 @@ function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progr
   done[STOP_AT] = o.runs;
   const { kernel: _k, port: _p, ...plain } = o;
   const pending = new Map<number, WorkerRun>();
-  const workers: Worker[] = [];
   let next = 0;
   let finished = false;
 
   return new Promise<RaceCampaignResult>((resolve, reject) => {
     /* Ctrl-C and the time limit are noticed even while no result comes in. */
     const tick = setInterval(() => drain(), 100);
+    /* The workers stop before run @next; each is kept for the next campaign once it says it has stopped. */
     const stopWorkers = (): void => {
       clearInterval(tick);
       Atomics.store(done, STOP_AT, next);
       Atomics.store(done, PAUSED, 0);
       Atomics.notify(done, PAUSED);
-      for (const w of workers) void w.terminate();
     };
     const finish = (interrupted: boolean): void => {
       if (finished) return;
@@ -130,16 +174,19 @@ function runParallel(o: RaceCampaignOptions, n: number, stop: StopRequest, progr
     };
     for (let k = 0; k < n; k++) {
       const start: WorkerStart = { o: plain, worker: k, workers: n, shared };
-      const w = new Worker(workerFile(), { workerData: start });
-      w.on('message', (batch: WorkerRun[]) => {
-        for (const r of batch) pending.set(r.index, r);
+      const w = acquire();
+      w.on('message', (m: WorkerMessage) => {
+        /* Its last results came before this (messages keep their order). */
+        if (m.kind === 'stopped') return release(w);
+        if (finished) return;
+        for (const r of m.runs) pending.set(r.index, r);
         drain();
       });
       w.on('error', fail);
       w.on('exit', (code) => {
-        if (!finished && code !== 0) fail(new Error(`race campaign worker ${k} exited with code ${code}`));
+        if (!finished) fail(new Error(`race campaign worker ${k} exited with code ${code}`));
       });
-      workers.push(w);
+      w.postMessage(start);
     }
   });
 }

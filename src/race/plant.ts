@@ -5,7 +5,9 @@
  * the requested edits are applied to the copy (each must match exactly
  * once, so a plant cannot silently stop applying when the source changes),
  * imports that leave the directory are pointed at the running originals,
- * and the copy is transpiled with the TypeScript compiler and loaded.  The
+ * and the copy is transpiled with the TypeScript compiler and loaded (a file
+ * no edit touches is taken from the build, dist/, when that is up to date,
+ * with its imports pointed the same way).  The
  * race explorer then runs the copy (its kernel or port option); everything
  * else is the original code.
  *
@@ -19,7 +21,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { transpileCached } from '../util/transpile';
+import { builtJs, transpileCached } from '../util/transpile';
 
 /** One edit of one file: @from (text or pattern) must occur exactly once. */
 export interface PlantEdit {
@@ -78,10 +80,17 @@ export function plantedCopy<T>(spec: PlantSpec, entry: string): T {
   for (const e of spec.edits) pending.set(e.file, [...(pending.get(e.file) ?? []), e]);
   for (const f of readdirSync(src)) {
     if (!f.endsWith('.ts')) continue;
-    let text = readFileSync(join(src, f), 'utf8');
-    for (const e of pending.get(f) ?? []) text = applyEdit(text, e);
+    const edits = pending.get(f) ?? [];
     pending.delete(f);
-    const js = transpileCached(retarget(text, spec.dir), f);
+    const built = edits.length === 0 ? builtJs(`${spec.dir}/${f}`) : null;
+    let js: string;
+    if (built !== null) {
+      js = retarget(built, spec.dir);
+    } else {
+      let text = readFileSync(join(src, f), 'utf8');
+      for (const e of edits) text = applyEdit(text, e);
+      js = transpileCached(retarget(text, spec.dir), f);
+    }
     writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
   }
   if (pending.size) throw new Error(`plant: no file ${[...pending.keys()].join(', ')} in src/${spec.dir}`);

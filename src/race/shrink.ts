@@ -79,8 +79,10 @@ export function shrinkRace(
   let scen = decodeProgram(program);
   let picks: readonly (string | number)[] = r.picks;
   let last: RunResult = r;
+  /* Once true, true for good: every later tryRun() fails without running. */
+  const exhausted = (): boolean => evaluations >= budget || Date.now() > deadline;
   const tryRun = (p: readonly number[], st: Strategy): boolean => {
-    if (evaluations >= budget || Date.now() > deadline) return false;
+    if (exhausted()) return false;
     evaluations++;
     const x = run(p, st);
     if (!sameFailure(x, f)) return false;
@@ -116,11 +118,20 @@ export function shrinkRace(
     }
   }
 
-  /* 3. fast-check, with what is left. */
+  /*
+   * 3. fast-check, with what is left.  Once the budget or the time is spent,
+   * every candidate would pass without running, so fast-check would only
+   * walk the rest of its shrink tree (seconds, for long arrays) to keep the
+   * same counterexample: the run is interrupted there instead, which ends
+   * it with that counterexample (or none, as before).
+   */
   let best = { program: prog, schedule: sched };
   const arr = fc.array(fc.nat(), { maxLength: 1 << 20 });
   const res = fc.check(
-    fc.property(arr, arr, (p, s) => !tryRun(p, new ReplayStrategy(s))),
+    fc.property(arr, arr, (p, s) => {
+      if (exhausted()) throw new fc.PreconditionFailure(true);
+      return !tryRun(p, new ReplayStrategy(s));
+    }),
     { examples: [[prog, sched]], numRuns: 1, seed },
   );
   if (res.failed && res.counterexample !== null) {

@@ -6,7 +6,7 @@
  * transpile; src/util/transpile.ts for a planted copy on a cache miss)
  * compiled and ran the whole 9 MB compiler again, cold, ~1-2 s of CPU each.
  * Here the worker loads it once, on first use, with Node's own require,
- * and tests/support/typescript.js (jest.config.ts maps `typescript` to it)
+ * and tests/support/typescript.js (jest.config.js maps `typescript` to it)
  * hands that instance to the test.  The compiler keeps no state between
  * transpileModule() calls, so sharing it changes no output.
  */

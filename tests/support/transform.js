@@ -1,30 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Jest's transform for TypeScript: ts-jest, except that a file of src/
- * whose compiled form in dist/ is at least as new as the source is taken
- * from dist/ as tsc emitted it (code and source map) instead of being
- * transpiled again.  `npm test` builds dist/ (tsc -b) right before Jest, and
- * `npm ci` (prepare) builds it too, so on a fresh clone Jest transpiles only
- * the tests.  The module keeps its path under src/ (mocks, coverage,
- * __dirname and stack traces see src/), only its code comes from the build.
- * A source newer than its output (edited, not rebuilt) goes to ts-jest, the
- * rule scripts/build-if-stale.js applies to the whole of dist/.
+ * Jest's transform for TypeScript: ts-jest, except that a file whose
+ * compiled form is at least as new as the source is taken as tsc emitted it
+ * (code and source map) instead of being transpiled again: a file of src/
+ * from dist/ (tsconfig.build.json), a test or an example from
+ * node_modules/.cache/vma-harness/tests-js (tsconfig.check.json, the type
+ * check that `npm test` runs right before Jest; `npm ci` (prepare) runs both
+ * too).  So on a fresh clone Jest transpiles nothing, and ts-jest, with the
+ * TypeScript compiler, is loaded only for a file edited since.  The module
+ * keeps its own path (mocks, coverage, __dirname and stack traces see src/
+ * or tests/), only its code comes from the build.  A source newer than its
+ * output (edited, not rebuilt) goes to ts-jest, the rule
+ * scripts/build-if-stale.js applies to the whole of dist/.
  */
 'use strict';
 const { createHash } = require('node:crypto');
 const { readFileSync, statSync } = require('node:fs');
 const { join, relative, sep } = require('node:path');
-const tsJest = require('ts-jest').default;
 
 const root = join(__dirname, '..', '..');
 const src = join(root, 'src') + sep;
 const dist = join(root, 'dist');
-const VERSION = 'vma-harness dist transform 1';
+/* tsconfig.check.json's outDir (its rootDir is the repository's root). */
+const checked = join(root, 'node_modules', '.cache', 'vma-harness', 'tests-js');
+const CHECKED = [join(root, 'tests') + sep, join(root, 'examples') + sep];
+const VERSION = 'vma-harness dist transform 2';
 
-/** The output in dist/ of a src/ TypeScript file, when it is up to date; else null. */
+/** The compiled output of a TypeScript file, in dist/ or the check's outDir, when it is up to date; else null. */
 function builtFrom(path) {
-  if (!path.startsWith(src) || !path.endsWith('.ts') || path.endsWith('.d.ts')) return null;
-  const js = join(dist, relative(src, path)).replace(/\.ts$/, '.js');
+  if (!path.endsWith('.ts') || path.endsWith('.d.ts')) return null;
+  let js;
+  if (path.startsWith(src)) js = join(dist, relative(src, path));
+  else if (CHECKED.some((d) => path.startsWith(d))) js = join(checked, relative(root, path));
+  else return null;
+  js = js.replace(/\.ts$/, '.js');
   try {
     return statSync(js).mtimeMs >= statSync(path).mtimeMs ? js : null;
   } catch {
@@ -42,19 +51,24 @@ function emitted(js, path) {
 }
 
 module.exports = {
-  /** ts-jest's transformer with its options (jest.config.ts), src/ files served from dist/ when built. */
+  /** ts-jest's transformer with its options (jest.config.js), built files served as tsc emitted them. */
   createTransformer(options) {
-    const inner = tsJest.createTransformer(options);
+    /* ts-jest (and with it the compiler, ~0.5 s to load) only for a file that is not built. */
+    let tsJest = null;
+    const ts = () => {
+      if (tsJest === null) tsJest = require('ts-jest').default.createTransformer(options);
+      return tsJest;
+    };
     return {
       canInstrument: false,
       getCacheKey(text, path, transformOptions) {
         const js = builtFrom(path);
-        if (js === null) return inner.getCacheKey(text, path, transformOptions);
+        if (js === null) return ts().getCacheKey(text, path, transformOptions);
         return createHash('sha1').update(VERSION).update('\0').update(path).update('\0').update(readFileSync(js)).update('\0').update(readFileSync(`${js}.map`)).digest('hex');
       },
       process(text, path, transformOptions) {
         const js = builtFrom(path);
-        return js === null ? inner.process(text, path, transformOptions) : emitted(js, path);
+        return js === null ? ts().process(text, path, transformOptions) : emitted(js, path);
       },
     };
   },

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `typescript` as a test sees it (jest.config.ts moduleNameMapper): the
+ * `typescript` as a test sees it (jest.config.js moduleNameMapper): the
  * worker's one compiler, loaded by tests/support/environment.js.
  */
 'use strict';

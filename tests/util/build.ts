@@ -20,9 +20,14 @@ export const bin = join(repo, 'bin', 'vma-harness.js');
 /**
  * Build dist/ (prune + tsc) unless it is newer than every source and build
  * setting: scripts/build-if-stale.js, the rule `npm test` applies before jest.
+ * The check runs here (a few stat calls); the script, a process, only when
+ * there is something to build.
  */
 export function ensureBuilt(): void {
-  execFileSync(process.execPath, [join(repo, 'scripts', 'build-if-stale.js')], { cwd: repo, stdio: 'pipe' });
+  const script = join(repo, 'scripts', 'build-if-stale.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { stale } = require(script) as { stale: () => boolean };
+  if (stale()) execFileSync(process.execPath, [script], { cwd: repo, stdio: 'pipe' });
 }
 
 /** The environment without npm's variables (an enclosing `npm test` must not leak into a child). */
