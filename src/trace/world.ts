@@ -745,18 +745,18 @@ export class TraceWorld {
       stack_vm: mm.stack_vm,
     };
     if (rows) e.vmas = this.vmaRows();
-    const freed = vma_registry.takeFreed();
-    if (freed.length) e.freed = freed.map((f) => [f.id, f.refcnt]);
-    const anon: Record<string, AnonFlags> = {};
-    let anyAnon = false;
+    const freed = vma_registry.takeFreedPairs();
+    if (freed !== null) e.freed = freed;
+    /* The marks record only when some anon_vma has one (most steps: none). */
+    let anon: Record<string, AnonFlags> | null = null;
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
       const av = this.anonVmas[i];
       if (av.was_cloned || av.was_unlinked) {
+        if (anon === null) anon = {};
         anon[String(i)] = [av.was_cloned, av.was_unlinked];
-        anyAnon = true;
       }
     }
-    if (anyAnon) e.anon = anon;
+    if (anon !== null) e.anon = anon;
     const warnings = warn_count();
     if (warnings) e.warnings = warnings;
     return e;
