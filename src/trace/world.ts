@@ -293,10 +293,9 @@ export class TraceWorld {
 
   /**
    * Make this world what a new TraceWorld() would be, without building the
-   * anon_vmas, files, names, ids and layout again (a fuzz campaign starts a
-   * world per run): the harness's globals reset, a new mm and iterator, the
-   * anon_vma and file fields as constructed, the layout and its learner
-   * empty, timing off.  tests/trace/world_reset.test.ts checks that a reset
+   * anon_vmas, files, names and id maps again (a fuzz campaign starts a
+   * world per run): the harness's globals reset, a new mm, iterator, layout
+   * and learner, the anon_vma and file fields as constructed, timing off.  tests/trace/world_reset.test.ts checks that a reset
    * world behaves as a new one.
    */
   reset(): void {
