@@ -184,12 +184,26 @@ function snapshotRows(snap: TreeSnapshot): VmaRow[] {
 
 /** The port under test, with the steps it has run. */
 export class FuzzSystem {
-  readonly world = new TraceWorld();
+  readonly world: TraceWorld;
   readonly steps: TraceStep[] = [];
   /** What the port produced for the last step (its layout only when the step failed). */
   lastExpect: TraceExpect | null = null;
 
-  constructor(private readonly stats: FuzzStats) {}
+  /**
+   * @world: a world to run in, reset here to the state of a new one (a
+   * campaign reuses one world from run to run); a new world when left out.
+   */
+  constructor(
+    private readonly stats: FuzzStats,
+    world?: TraceWorld,
+  ) {
+    if (world === undefined) {
+      this.world = new TraceWorld();
+    } else {
+      world.reset();
+      this.world = world;
+    }
+  }
 
   /**
    * Run one step on the port and the model; throws FuzzFailure on any
@@ -414,8 +428,10 @@ function sequenceArbitrary(commands: number, replayPath?: string): fc.Arbitrary<
 
 /* One run of the command-sequence property. */
 function sequenceBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void, validate: ValidateOptions = {}): (cmds: SequenceArg) => void {
+  let world: TraceWorld | undefined;
   return (cmds) => {
-    const sys = new FuzzSystem(stats);
+    const sys = new FuzzSystem(stats, world);
+    world = sys.world;
     const state: FuzzModelState = { model: new VmaModel(), validate };
     const real: FuzzReal = { sys };
     try {
@@ -595,8 +611,10 @@ export async function runScenarioFuzzAsync(opts: FuzzOptions & { readonly stop: 
 
 /* One run of the merge-scenario property. */
 function scenarioBody(stats: FuzzStats, onRun?: (stats: FuzzStats) => void): (sc: MergeScenario) => void {
+  let world: TraceWorld | undefined;
   return (sc) => {
-    const sys = new FuzzSystem(stats);
+    const sys = new FuzzSystem(stats, world);
+    world = sys.world;
     try {
       /* Each step runs on the port and the model as soon as the scenario has chosen it. */
       scenarioSteps(sc, (step, model) => sys.run(step, model, {}, true));

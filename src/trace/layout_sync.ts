@@ -68,8 +68,9 @@ export class LayoutLearner {
   private stackStart = 0;
   /** VM_LOCKED pages of all VMAs before a walking mlockall. */
   private lockedBefore = -1;
-  /** Qualifying calls each armed point had seen. */
-  private calls: Map<InjectPointName, number> | null = null;
+  /** Qualifying calls each armed point had seen (valid while callsNoted; one map, cleared per step). */
+  private readonly calls = new Map<InjectPointName, number>();
+  private callsNoted = false;
 
   constructor(
     private readonly l: TraceLayout,
@@ -194,9 +195,10 @@ export class LayoutLearner {
       default:
         break;
     }
-    this.calls = null;
+    this.callsNoted = false;
     if (l.faults.anyArmed) {
-      this.calls = new Map();
+      this.calls.clear();
+      this.callsNoted = true;
       for (const p of l.faults.points()) this.calls.set(p, fault_calls(p));
     }
   }
@@ -284,7 +286,7 @@ export class LayoutLearner {
         break;
     }
     /* Armed points: the qualifying calls of the step pass `after` of them first, then fail up to `count`. */
-    if (this.calls !== null) {
+    if (this.callsNoted) {
       for (const [point, before] of this.calls) {
         const a = l.faults.armedAt(point);
         if (a === null) continue;

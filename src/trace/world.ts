@@ -232,9 +232,17 @@ class VmaReader implements LayoutReader {
   }
 }
 
+/* An anon_vma's fields other than root as anon_vma's constructor leaves them. */
+function resetAnonVmaFields(av: anon_vma): void {
+  av.rb_root.rb_root.rb_node = 0;
+  av.was_cloned = false;
+  av.was_unlinked = false;
+}
+
 export class TraceWorld {
-  readonly mm: mm_struct;
-  readonly vmi: vma_iterator;
+  /* reset() replaces the mm, the iterator, the layout and its learner. */
+  mm: mm_struct;
+  vmi: vma_iterator;
   /** anon_vmas 1..8 (index 0 unused). */
   readonly anonVmas: anon_vma[];
   /** files 1..4 (index 0 unused). */
@@ -249,14 +257,15 @@ export class TraceWorld {
    * The validator's own picture of the trace's state (layout.ts): what the
    * precondition rules are checked against, kept apart from the port.
    */
-  readonly layout = new TraceLayout();
+  layout = new TraceLayout();
   private readonly anonIds = new Map<anon_vma, number>();
   private readonly fileIds = new Map<file, number>();
   /** When set, execute() adds the time the port's operations take (not the validator's bookkeeping) to opNs. */
   timing = false;
   /** Milliseconds (a double: no bigint per step) spent in the port's operations while timing was set. */
   opMs = 0;
-  private readonly learner = new LayoutLearner(this.layout, new VmaReader(this));
+  private readonly reader = new VmaReader(this);
+  private learner = new LayoutLearner(this.layout, this.reader);
 
   constructor() {
     harness_reset();
@@ -280,6 +289,44 @@ export class TraceWorld {
     }
     this.names = [{ name: '' }];
     for (let i = 1; i <= NAME_COUNT; i++) this.names.push(Object.freeze({ name: `name${i}` }));
+  }
+
+  /**
+   * Make this world what a new TraceWorld() would be, without building the
+   * anon_vmas, files, names and id maps again (a fuzz campaign starts a
+   * world per run): the harness's globals reset, a new mm, iterator, layout
+   * and learner, the anon_vma and file fields as constructed, timing off.  tests/trace/world_reset.test.ts checks that a reset
+   * world behaves as a new one.
+   */
+  reset(): void {
+    harness_reset();
+    vma_write_log_enable(true);
+    this.mm = new mm_struct();
+    current.mm = this.mm;
+    this.vmi = VMA_ITERATOR(this.mm, 0);
+    const spare = this.anonVmas[0];
+    spare.root = null;
+    resetAnonVmaFields(spare);
+    for (let i = 1; i <= ANON_VMA_COUNT; i++) {
+      const av = this.anonVmas[i];
+      av.root = av;
+      resetAnonVmaFields(av);
+    }
+    for (let i = 0; i <= FILE_COUNT; i++) {
+      const mapping = this.files[i].f_mapping;
+      mapping.i_mmap = {};
+      mapping.flags = 0;
+      mapping.i_mmap_writable = 0;
+    }
+    /*
+     * A new layout rather than an emptied one: a world outlives many runs and
+     * is soon an old object, and a layout of its own would then point at
+     * every run's young VMA records, which makes each scavenge dearer.
+     */
+    this.layout = new TraceLayout();
+    this.learner = new LayoutLearner(this.layout, this.reader);
+    this.timing = false;
+    this.opMs = 0;
   }
 
   /** Stop logging writes (call when the world is no longer used). */
@@ -745,18 +792,18 @@ export class TraceWorld {
       stack_vm: mm.stack_vm,
     };
     if (rows) e.vmas = this.vmaRows();
-    const freed = vma_registry.takeFreed();
-    if (freed.length) e.freed = freed.map((f) => [f.id, f.refcnt]);
-    const anon: Record<string, AnonFlags> = {};
-    let anyAnon = false;
+    const freed = vma_registry.takeFreedPairs();
+    if (freed !== null) e.freed = freed;
+    /* The marks record only when some anon_vma has one (most steps: none). */
+    let anon: Record<string, AnonFlags> | null = null;
     for (let i = 1; i <= ANON_VMA_COUNT; i++) {
       const av = this.anonVmas[i];
       if (av.was_cloned || av.was_unlinked) {
+        if (anon === null) anon = {};
         anon[String(i)] = [av.was_cloned, av.was_unlinked];
-        anyAnon = true;
       }
     }
-    if (anyAnon) e.anon = anon;
+    if (anon !== null) e.anon = anon;
     const warnings = warn_count();
     if (warnings) e.warnings = warnings;
     return e;

@@ -84,13 +84,36 @@ class Inner<T> {
 
 type TreeNode<T> = Leaf<T> | Inner<T>;
 
-/** Summary of a subtree as recomputed by check(). */
-interface SubtreeFacts {
-  count: number;
-  lo: number;
-  hi: number;
-  gap: number;
+/*
+ * check()'s walk state, one for all trees: check() runs no foreign code, so
+ * no second walk can start inside one.  Holding the facts of the subtree
+ * just checked here (rather than in an object per node) and checking leaf
+ * links on the way (rather than collecting the leaves) keeps the validator,
+ * which the fuzzer and the replayer run after every step, from allocating.
+ */
+class CheckWalk {
+  /* Facts of the subtree checked last: entry count, lowest and highest index, widest hole. */
+  count = 0;
+  lo = 0;
+  hi = 0;
+  gap = 0;
+  /** Depth of the first leaf met, -1 before it. */
+  leafDepth = -1;
+  /** Leaves met so far, and the last of them. */
+  leaves = 0;
+  lastLeaf: Leaf<unknown> | null = null;
+  /** The first leaf with a wrong link (-1: none yet) and which link. */
+  badLink = -1;
+  badLinkNext = false;
+
+  noteBadLink(leaf: number, next: boolean): void {
+    if (this.badLink >= 0) return;
+    this.badLink = leaf;
+    this.badLinkNext = next;
+  }
 }
+
+const CHECK_WALK = new CheckWalk();
 
 function nodeSize<T>(node: TreeNode<T>): number {
   return node.isLeaf ? node.entries.length : node.children.length;
@@ -994,39 +1017,54 @@ export class RangeTree<T> {
     if (EMPTY_ROOT.entries.length !== 0 || EMPTY_ROOT.prev !== null || EMPTY_ROOT.next !== null) {
       throw new Error('RangeTree.check: the shared empty root leaf was written to');
     }
-    const leaves: Leaf<T>[] = [];
-    const depthBox = { leafDepth: -1 };
-    const facts = this.checkNode(this.root, 0, true, leaves, depthBox);
-    if (facts.count !== this.count) {
-      throw new Error(`RangeTree.check: size is ${this.count} but the tree holds ${facts.count} entries`);
-    }
-    for (let k = 0; k < leaves.length; k++) {
-      const leaf = leaves[k];
-      const expPrev = k > 0 ? leaves[k - 1] : null;
-      const expNext = k + 1 < leaves.length ? leaves[k + 1] : null;
-      if (leaf.prev !== expPrev) throw new Error(`RangeTree.check: leaf ${k} has a wrong prev link`);
-      if (leaf.next !== expNext) throw new Error(`RangeTree.check: leaf ${k} has a wrong next link`);
+    const w = CHECK_WALK;
+    w.leafDepth = -1;
+    w.leaves = 0;
+    w.lastLeaf = null;
+    w.badLink = -1;
+    w.badLinkNext = false;
+    try {
+      this.checkNode(this.root, 0, true);
+      const count = w.count;
+      if (count !== this.count) {
+        throw new Error(`RangeTree.check: size is ${this.count} but the tree holds ${count} entries`);
+      }
+      /* The last leaf ends the chain (a cast: the walk above set it). */
+      const last = w.lastLeaf as Leaf<unknown> | null;
+      if (last !== null && last.next !== null) w.noteBadLink(w.leaves - 1, true);
+      if (w.badLink >= 0) {
+        throw new Error(`RangeTree.check: leaf ${w.badLink} has a wrong ${w.badLinkNext ? 'next' : 'prev'} link`);
+      }
+    } finally {
+      w.lastLeaf = null;
     }
   }
 
-  private checkNode(
-    node: TreeNode<T>,
-    depth: number,
-    isRoot: boolean,
-    leaves: Leaf<T>[],
-    depthBox: { leafDepth: number },
-  ): SubtreeFacts {
+  /*
+   * Checks the subtree at @node and leaves its facts (entry count, lowest
+   * and highest index, widest hole) in CHECK_WALK, where the caller reads
+   * them before its next call.  Leaf links are checked as the leaves come,
+   * in order; the first wrong one is only noted, so that it is reported
+   * after every structural fault, as a collected list of leaves would give.
+   */
+  private checkNode(node: TreeNode<T>, depth: number, isRoot: boolean): void {
+    const w = CHECK_WALK;
     const n = nodeSize(node);
     if (n > NODE_MAX) throw new Error(`RangeTree.check: node at depth ${depth} holds ${n} > ${NODE_MAX} items`);
     if (node.isLeaf) {
       if (!isRoot && n < NODE_MIN) {
         throw new Error(`RangeTree.check: leaf at depth ${depth} holds ${n} < ${NODE_MIN} entries`);
       }
-      if (depthBox.leafDepth < 0) depthBox.leafDepth = depth;
-      else if (depthBox.leafDepth !== depth) {
-        throw new Error(`RangeTree.check: leaves at depths ${depthBox.leafDepth} and ${depth}`);
+      if (w.leafDepth < 0) w.leafDepth = depth;
+      else if (w.leafDepth !== depth) {
+        throw new Error(`RangeTree.check: leaves at depths ${w.leafDepth} and ${depth}`);
       }
-      leaves.push(node);
+      /* The previous leaf's next link, then this leaf's prev link. */
+      const k = w.leaves++;
+      const before = w.lastLeaf;
+      if (before !== null && before.next !== node) w.noteBadLink(k - 1, true);
+      if (node.prev !== before) w.noteBadLink(k, false);
+      w.lastLeaf = node;
       const ents = node.entries;
       let gap = 0;
       for (let k = 0; k < n; k++) {
@@ -1046,12 +1084,11 @@ export class RangeTree<T> {
           if (g > gap) gap = g;
         }
       }
-      return {
-        count: n,
-        lo: n > 0 ? ents[0].index : 0,
-        hi: n > 0 ? ents[n - 1].last : 0,
-        gap,
-      };
+      w.count = n;
+      w.lo = n > 0 ? ents[0].index : 0;
+      w.hi = n > 0 ? ents[n - 1].last : 0;
+      w.gap = gap;
+      return;
     }
     if (node.keys.length !== n || node.lasts.length !== n || node.gaps.length !== n) {
       throw new Error(`RangeTree.check: internal node at depth ${depth} has mismatched array lengths`);
@@ -1063,27 +1100,33 @@ export class RangeTree<T> {
     let gap = 0;
     let prevHi = -1;
     for (let k = 0; k < n; k++) {
-      const f = this.checkNode(node.children[k], depth + 1, false, leaves, depthBox);
-      if (node.keys[k] !== f.lo) {
-        throw new Error(`RangeTree.check: key ${node.keys[k]} at depth ${depth} slot ${k} but child minimum is ${f.lo}`);
+      this.checkNode(node.children[k], depth + 1, false);
+      const lo = w.lo;
+      const hi = w.hi;
+      const childGap = w.gap;
+      if (node.keys[k] !== lo) {
+        throw new Error(`RangeTree.check: key ${node.keys[k]} at depth ${depth} slot ${k} but child minimum is ${lo}`);
       }
-      if (node.lasts[k] !== f.hi) {
-        throw new Error(`RangeTree.check: last ${node.lasts[k]} at depth ${depth} slot ${k} but child maximum is ${f.hi}`);
+      if (node.lasts[k] !== hi) {
+        throw new Error(`RangeTree.check: last ${node.lasts[k]} at depth ${depth} slot ${k} but child maximum is ${hi}`);
       }
-      if (node.gaps[k] !== f.gap) {
-        throw new Error(`RangeTree.check: gap ${node.gaps[k]} at depth ${depth} slot ${k} but child's widest hole is ${f.gap}`);
+      if (node.gaps[k] !== childGap) {
+        throw new Error(`RangeTree.check: gap ${node.gaps[k]} at depth ${depth} slot ${k} but child's widest hole is ${childGap}`);
       }
       if (k > 0) {
-        if (prevHi >= f.lo) {
+        if (prevHi >= lo) {
           throw new Error(`RangeTree.check: children ${k - 1} and ${k} at depth ${depth} overlap or are out of order`);
         }
-        const g = f.lo - prevHi - 1;
+        const g = lo - prevHi - 1;
         if (g > gap) gap = g;
       }
-      if (f.gap > gap) gap = f.gap;
-      prevHi = f.hi;
-      count += f.count;
+      if (childGap > gap) gap = childGap;
+      prevHi = hi;
+      count += w.count;
     }
-    return { count, lo: node.keys[0], hi: node.lasts[n - 1], gap };
+    w.count = count;
+    w.lo = node.keys[0];
+    w.hi = node.lasts[n - 1];
+    w.gap = gap;
   }
 }

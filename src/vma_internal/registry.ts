@@ -127,6 +127,20 @@ export class VmaRegistry {
     return out;
   }
 
+  /**
+   * The frees logged since the last take or drop as [id, refcount] pairs,
+   * oldest first, or null when none; empties the log (takeFreed() without
+   * the event objects, for a trace's `freed` list).
+   */
+  takeFreedPairs(): [number, number][] | null {
+    const n = this.logCount;
+    if (n === 0) return null;
+    const out: [number, number][] = [];
+    for (let i = 0; i < n; i++) out.push([this.logIds[i], this.logRefcnts[i]]);
+    this.logCount = 0;
+    return out;
+  }
+
   /** Empty the free log, as takeFreed() does, without making the list. */
   dropFreed(): void {
     this.logCount = 0;

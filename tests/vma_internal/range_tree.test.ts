@@ -389,7 +389,22 @@ describe('RangeTree basics', () => {
     expect(() => b.t.check()).toThrow(/last/);
     b = build();
     b.root.children[0].next = null;
-    expect(() => b.t.check()).toThrow(/link/);
+    expect(() => b.t.check()).toThrow('RangeTree.check: leaf 0 has a wrong next link');
+    /* Prev links, and the last leaf's next link, each named by leaf. */
+    b = build();
+    (b.root.children[2] as unknown as { prev: LeafView | null }).prev = b.root.children[0];
+    expect(() => b.t.check()).toThrow('RangeTree.check: leaf 2 has a wrong prev link');
+    b = build();
+    const lastLeaf = b.root.children.length - 1;
+    b.root.children[lastLeaf].next = b.root.children[0];
+    expect(() => b.t.check()).toThrow(`RangeTree.check: leaf ${lastLeaf} has a wrong next link`);
+    /* A link fault is reported after a structural one found later in the walk. */
+    b = build();
+    b.root.children[0].next = null;
+    b.root.gaps[lastLeaf] += 1;
+    expect(() => b.t.check()).toThrow(/gap/);
+    /* The walk state of a failed check does not leak into the next one. */
+    build().t.check();
     b = build();
     const ents = b.root.children[0].entries;
     ents[1] = { index: ents[0].last, last: ents[1].last, value: 'bad' };

@@ -167,6 +167,22 @@ describe('vm_refcnt and attach/detach', () => {
     expect(vma_registry.takeFreed()).toEqual([]);
   });
 
+  test('takeFreedPairs() gives the same frees as [id, refcount] pairs, null when none, and empties the log', () => {
+    const mm = new mm_struct();
+    const a = vm_area_alloc(mm) as vm_area_struct;
+    const b = vm_area_alloc(mm) as vm_area_struct;
+    vma_registry.dropFreed();
+    expect(vma_registry.takeFreedPairs()).toBeNull();
+    vm_area_free(b);
+    vm_area_free(a);
+    expect(vma_registry.takeFreedPairs()).toEqual([
+      [b.__id, 0],
+      [a.__id, 0],
+    ]);
+    expect(vma_registry.takeFreedPairs()).toBeNull();
+    expect(vma_registry.takeFreed()).toEqual([]);
+  });
+
   test('dropFreed() empties the log; later frees are logged from the start again, in order', () => {
     const mm = new mm_struct();
     const a = vm_area_alloc(mm) as vm_area_struct;
