@@ -458,7 +458,7 @@ export class Scenario {
   private op<T>(f: () => T): T {
     if (this.ended) throw new ScenarioError('the scenario has ended');
     vma_write_log_reset();
-    vma_registry.takeFreed();
+    vma_registry.dropFreed();
     warn_reset();
     this.before = snapshotVmas();
     try {

@@ -119,12 +119,8 @@ export class VmaRegistry {
 
   /** The frees logged since the last take or drop, oldest first (a shared empty array when none); empties the log. */
   takeFreed(): readonly FreeEvent[] {
-    const n = this.logCount;
-    if (n === 0) return NO_FREES;
-    const out: FreeEvent[] = [];
-    for (let i = 0; i < n; i++) out.push({ id: this.logIds[i], refcnt: this.logRefcnts[i] });
-    this.logCount = 0;
-    return out;
+    const pairs = this.takeFreedPairs();
+    return pairs === null ? NO_FREES : pairs.map(([id, refcnt]) => ({ id, refcnt }));
   }
 
   /**

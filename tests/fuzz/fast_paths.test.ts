@@ -137,25 +137,26 @@ function shrinks<T>(arb: fc.Arbitrary<T>, v: fc.Value<T>, n: number): T[] {
   return [...first, ...deeper].map((s) => s.value_);
 }
 
-test('the fast intent draws are the composed arbitrary\'s: values, random stream and shrinks', () => {
-  const fast = intentArbitrary();
-  const composed = composedIntentArbitrary();
-  let compared = 0;
-  /* An arbitrary that only hands out the random streams fast-check gives it. */
-  class Both extends fc.Arbitrary<number> {
+/* A command that only carries the intent it was drawn from (for fc.commands()). */
+class Probe implements fc.Command<object, unknown> {
+  constructor(readonly i: Intent) {}
+  check(): boolean {
+    return true;
+  }
+  run(): void {}
+  toString(): string {
+    return '';
+  }
+}
+
+/*
+ * fc.sample() with an arbitrary that only hands @p visit the random streams
+ * (and bias) fast-check gives it, @p numRuns times from @p seed.
+ */
+function sampleStreams(seed: number, numRuns: number, visit: (mrng: fc.Random, bias: number | undefined) => void): void {
+  class Streams extends fc.Arbitrary<number> {
     generate(mrng: fc.Random, bias: number | undefined): fc.Value<number> {
-      const m1 = mrng.clone();
-      const m2 = mrng.clone();
-      for (const b of [undefined, bias]) {
-        const x = fast.generate(m1, b);
-        const y = composed.generate(m2, b);
-        expect(x.value).toEqual(y.value);
-        expect(composedIntentContext(x.value, x.context)).toEqual(y.context);
-        /* The stream moved on by the same draws. */
-        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
-        expect(shrinks(fast, x, 40)).toEqual(shrinks(composed, y, 40));
-        compared++;
-      }
+      visit(mrng, bias);
       return new fc.Value(0, undefined);
     }
     canShrinkWithoutContext(value: unknown): value is number {
@@ -165,19 +166,29 @@ test('the fast intent draws are the composed arbitrary\'s: values, random stream
       return fc.Stream.nil();
     }
   }
-  fc.sample(new Both(), { seed: 5, numRuns: 300 });
+  fc.sample(new Streams(), { seed, numRuns });
+}
+
+test('the fast intent draws are the composed arbitrary\'s: values, random stream and shrinks', () => {
+  const fast = intentArbitrary();
+  const composed = composedIntentArbitrary();
+  let compared = 0;
+  sampleStreams(5, 300, (mrng, bias) => {
+    const m1 = mrng.clone();
+    const m2 = mrng.clone();
+    for (const b of [undefined, bias]) {
+      const x = fast.generate(m1, b);
+      const y = composed.generate(m2, b);
+      expect(x.value).toEqual(y.value);
+      expect(composedIntentContext(x.value, x.context)).toEqual(y.context);
+      /* The stream moved on by the same draws. */
+      expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+      expect(shrinks(fast, x, 40)).toEqual(shrinks(composed, y, 40));
+      compared++;
+    }
+  });
   expect(compared).toBe(600);
   /* Whole command sequences, as the fuzzer draws them. */
-  class Probe implements fc.Command<object, unknown> {
-    constructor(readonly i: Intent) {}
-    check(): boolean {
-      return true;
-    }
-    run(): void {}
-    toString(): string {
-      return '';
-    }
-  }
   const seqs = (arb: fc.Arbitrary<Intent>): Intent[][] =>
     fc.sample(fc.commands([arb.map((i) => new Probe(i))], { maxCommands: 80, size: 'max' }), { seed: 9, numRuns: 20 })
       .map((cmds) => [...cmds].map((c) => (c as Probe).i));
@@ -194,43 +205,23 @@ test('the mapped intent arbitrary is intentArbitrary().map(): values, random str
   const mapped = intentArbitrary().map((i) => new Box(i));
   const unbox = (vs: Box[]): Intent[] => vs.map((b) => b.i);
   let compared = 0;
-  class Both extends fc.Arbitrary<number> {
-    generate(mrng: fc.Random, bias: number | undefined): fc.Value<number> {
-      for (const b of [undefined, bias]) {
-        const m1 = mrng.clone();
-        const m2 = mrng.clone();
-        const x = fused.generate(m1, b);
-        const y = mapped.generate(m2, b);
-        expect(x.value).toBeInstanceOf(Box);
-        expect(x.value.i).toEqual(y.value.i);
-        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
-        expect(unbox(shrinks(fused, x, 30))).toEqual(unbox(shrinks(mapped, y, 30)));
-        compared++;
-      }
-      mrng.nextInt(0, 1);
-      return new fc.Value(0, undefined);
+  sampleStreams(3, 200, (mrng, bias) => {
+    for (const b of [undefined, bias]) {
+      const m1 = mrng.clone();
+      const m2 = mrng.clone();
+      const x = fused.generate(m1, b);
+      const y = mapped.generate(m2, b);
+      expect(x.value).toBeInstanceOf(Box);
+      expect(x.value.i).toEqual(y.value.i);
+      expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+      expect(unbox(shrinks(fused, x, 30))).toEqual(unbox(shrinks(mapped, y, 30)));
+      compared++;
     }
-    canShrinkWithoutContext(value: unknown): value is number {
-      return value === 0;
-    }
-    shrink(): fc.Stream<fc.Value<number>> {
-      return fc.Stream.nil();
-    }
-  }
-  fc.sample(new Both(), { seed: 3, numRuns: 200 });
+    mrng.nextInt(0, 1);
+  });
   expect(compared).toBe(400);
   expect([...fused.shrink(new Box({ op: 'split', a: 1, b: 2, c: 3, d: 4, flags: 5 }), undefined)]).toEqual([]);
   /* Whole command sequences and their first shrinks, as fc.commands() draws and shrinks them. */
-  class Probe implements fc.Command<object, unknown> {
-    constructor(readonly i: Intent) {}
-    check(): boolean {
-      return true;
-    }
-    run(): void {}
-    toString(): string {
-      return '';
-    }
-  }
   const arbs = [mappedIntentArbitrary((i) => new Probe(i), (p) => p.i), intentArbitrary().map((i) => new Probe(i))];
   const [a, b] = arbs.map((arb) => {
     const cmds = fc.commands([arb], { maxCommands: 80, size: 'max' });
@@ -266,35 +257,24 @@ test("the fast merge-scenario draws are the composed arbitrary's: values, random
   let compared = 0;
   let withInject = 0;
   let perturbed = 0;
-  /* An arbitrary that only hands out the random streams fast-check gives it. */
-  class Both extends fc.Arbitrary<number> {
-    generate(mrng: fc.Random): fc.Value<number> {
-      /* No bias, and the bias factors of a campaign's runs (2 from the first run, 3 from the 9th, ...). */
-      for (const b of [undefined, 2, 3, 4, 5, 6]) {
-        const m1 = mrng.clone();
-        const m2 = mrng.clone();
-        const x = fast.generate(m1, b);
-        const y = composed.generate(m2, b);
-        /* Strictly: an inject record without prototype stays one. */
-        expect(x.value).toStrictEqual(y.value);
-        /* The stream moved on by the same draws. */
-        expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
-        if (compared % 7 === 0) expect(shrinks(fast, x, 20)).toStrictEqual(shrinks(composed, y, 20));
-        if (x.value.inject) withInject++;
-        if (x.value.vmas.some((v) => v.pages !== 2 || v.pgoffShift !== 0)) perturbed++;
-        compared++;
-      }
-      mrng.nextInt(0, 1);
-      return new fc.Value(0, undefined);
+  sampleStreams(7, 150, (mrng) => {
+    /* No bias, and the bias factors of a campaign's runs (2 from the first run, 3 from the 9th, ...). */
+    for (const b of [undefined, 2, 3, 4, 5, 6]) {
+      const m1 = mrng.clone();
+      const m2 = mrng.clone();
+      const x = fast.generate(m1, b);
+      const y = composed.generate(m2, b);
+      /* Strictly: an inject record without prototype stays one. */
+      expect(x.value).toStrictEqual(y.value);
+      /* The stream moved on by the same draws. */
+      expect(m1.nextInt(0, 0x7fffffff)).toBe(m2.nextInt(0, 0x7fffffff));
+      if (compared % 7 === 0) expect(shrinks(fast, x, 20)).toStrictEqual(shrinks(composed, y, 20));
+      if (x.value.inject) withInject++;
+      if (x.value.vmas.some((v) => v.pages !== 2 || v.pgoffShift !== 0)) perturbed++;
+      compared++;
     }
-    canShrinkWithoutContext(value: unknown): value is number {
-      return value === 0;
-    }
-    shrink(): fc.Stream<fc.Value<number>> {
-      return fc.Stream.nil();
-    }
-  }
-  fc.sample(new Both(), { seed: 7, numRuns: 150 });
+    mrng.nextInt(0, 1);
+  });
   expect(compared).toBe(900);
   expect(withInject).toBeGreaterThan(100);
   expect(perturbed).toBeGreaterThan(100);
