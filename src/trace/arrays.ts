@@ -39,9 +39,10 @@ export interface PageCounts {
  * code carries as doubles: made with small-integer fields, every object of
  * this shape had them widened to doubles in the first trace of a process,
  * and the objects each new trace makes went through that again, throwing
- * away the validator's compiled code that reads them (measured: charge(),
- * apply(), addUnmapped(), end() and checkStep() deoptimised at the start of
- * the second trace of one process, then compiled again).
+ * away the validator's compiled code that reads them (measured: the
+ * learner's charge(), apply(), addUnmapped(), begin() and end() and the
+ * rules' checkMunmap() and checkStep() deoptimised at the start of the
+ * second trace of one process, then compiled again).
  */
 export function pageCounts(): PageCounts {
   const c = { total: 0.5, locked: 0.5, exec: 0.5, stack: 0.5, data: 0.5 };
