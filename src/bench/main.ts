@@ -12,14 +12,18 @@
  *
  *   fresh  a new process per replay, through the command launcher
  *          (bin/vma-harness.js, V8 flags included); median of --fresh N;
- *   warm   one process replays the parsed trace four times: the first is
- *          the warm-up, the figure is the best of runs 2-4.
+ *   warm   `vma-harness replay --timing F F F F` through the launcher: one
+ *          process reads and replays the trace four times, the first is the
+ *          warm-up, the figure is the best of runs 2-4; median of
+ *          --warm-runs N processes;
+ *   parsed once: a child process (same V8 flags) parses the trace once and
+ *          replays that four times, best of runs 2-4.
  *
- * Beside them, the validator's own time per step in the warm runs (checking
- * preconditions and keeping its layout in step): not part of the timed
- * operations, but part of a replay's wall time.
+ * Beside them, the validator's own time per step in the parsed-once runs
+ * (checking preconditions and keeping its layout in step): not part of the
+ * timed operations, but part of a replay's wall time.
  *
- *   node dist/bench/main.js [--trace FILE]... [--fresh N] [--keep DIR]
+ *   node dist/bench/main.js [--trace FILE]... [--fresh N] [--warm-runs N] [--keep DIR]
  *        [--fuzz-runs N] [--no-fuzz] [--no-million] [--race-runs N] [--no-race] [--race-only]
  *
  * With --trace, only the given traces are timed (no C figures).
@@ -41,6 +45,7 @@ import { mm_struct } from '../vma_internal/structs';
 import { alloc_and_link_vma, harness_reset } from '../harness/helpers';
 import { DEFAULT_RACE } from '../race/campaign';
 import { RACE_BENCH_BUGS, raceBench } from './race';
+import { applyProcessV8Flags } from '../v8_flags';
 
 /** One of the issue's trace shapes, with the C code's time for it. */
 interface Shape {
@@ -166,18 +171,28 @@ function peak(file: string): { ops: number; ms: number; status: string; maxRssMi
   };
 }
 
+/* The operation times of `vma-harness replay --timing` over @files, in one new process, through the launcher. */
+function commandTimes(files: string[]): number[] {
+  const text = execFileSync(process.execPath, [launcher, 'replay', '--timing', '--max-size', '4096', ...files], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const times = [...text.matchAll(/elapsed_ns (\d+)/g)].map((m) => Number(m[1]) / 1e6);
+  if (times.length !== files.length) throw new Error(`bench: ${times.length} timing lines from replay of ${files.join(' ')}: ${text}`);
+  return times;
+}
+
 /* Operation time of @file in a fresh process, through the launcher, @n times. */
 function fresh(file: string, n: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const line = execFileSync(process.execPath, [launcher, 'replay', '--timing', '--max-size', '4096', file], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const m = /elapsed_ns (\d+)/.exec(line);
-    if (!m) throw new Error(`bench: no timing line from replay of ${file}: ${line}`);
-    out.push(Number(m[1]) / 1e6);
-  }
+  for (let i = 0; i < n; i++) out.push(commandTimes([file])[0]);
+  return out;
+}
+
+/* Best of runs 2-4 of `replay --timing F F F F` (the trace read and replayed four times in one process), @n processes. */
+function warmCommand(file: string, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(Math.min(...commandTimes([file, file, file, file]).slice(1)));
   return out;
 }
 
@@ -192,41 +207,53 @@ interface Timed {
   readonly label: string;
   readonly cMs: number | null;
   readonly fresh: number[];
+  /** Best of runs 2-4 of the command, one entry per process. */
   readonly warm: number[];
-  /** The validator's time per step (ns), best warm run. */
+  /** The four runs of the parsed-once child. */
+  readonly parsedOnce: number[];
+  /** The validator's time per step (ns), best parsed-once run. */
   readonly validateNsPerStep: number;
   readonly status: string;
   readonly vmas: string;
 }
 
-function timeTrace(label: string, file: string, cMs: number | null, nFresh: number, vmas: string): Timed {
-  const w = JSON.parse(child(['--warm', file])) as { ms: number[]; validateMs: number[]; steps: number; status: string };
-  const validateNsPerStep = (Math.min(...w.validateMs.slice(1)) * 1e6) / w.steps;
-  return { label, cMs, fresh: fresh(file, nFresh), warm: w.ms, validateNsPerStep, status: w.status, vmas };
+/** How many processes each figure takes. */
+interface Repeats {
+  readonly fresh: number;
+  readonly warm: number;
 }
 
-function printTimings(rows: Timed[], nFresh: number): void {
-  const w = (s: string, n: number): string => s.padEnd(n);
+function timeTrace(label: string, file: string, cMs: number | null, n: Repeats, vmas: string): Timed {
+  const w = JSON.parse(child(['--warm', file])) as { ms: number[]; validateMs: number[]; steps: number; status: string };
+  const validateNsPerStep = (Math.min(...w.validateMs.slice(1)) * 1e6) / w.steps;
+  return { label, cMs, fresh: fresh(file, n.fresh), warm: warmCommand(file, n.warm), parsedOnce: w.ms, validateNsPerStep, status: w.status, vmas };
+}
+
+function printTimings(rows: Timed[], n: Repeats): void {
+  const w = (s: string, k: number): string => s.padEnd(k);
+  const spread = (xs: number[]): string => `${ms(median(xs))} [${ms(Math.min(...xs))}]`;
   process.stdout.write(
-    `\nReplay, operations only (fresh: median of ${nFresh} new processes, min in brackets; warm: best of runs 2-4 in one process)\n`,
+    `\nReplay, operations only (fresh: median of ${n.fresh} new processes, min in brackets; warm: \`replay --timing F F F F\`, best of runs 2-4, median of ${n.warm} processes [min];\n` +
+      '  parsed once: one process parses the trace once and replays it four times, best of runs 2-4)\n',
   );
   process.stdout.write(
-    `  ${w('trace', 26)} ${w('VMAs (end/max)', 15)} ${w('C -O2', 9)} ${w('fresh', 22)} ${w('ratio', 11)} ${w('warm', 10)} ${w('ratio', 11)} ${w('validator', 11)} status\n`,
+    `  ${w('trace', 26)} ${w('VMAs (end/max)', 15)} ${w('C -O2', 9)} ${w('fresh', 22)} ${w('ratio', 11)} ${w('warm', 22)} ${w('ratio', 11)} ${w('parsed once', 12)} ${w('validator', 11)} status\n`,
   );
   for (const r of rows) {
     const f = median(r.fresh);
-    const best = Math.min(...r.warm.slice(1));
+    const warm = median(r.warm);
+    const once = Math.min(...r.parsedOnce.slice(1));
     process.stdout.write(
-      `  ${w(r.label, 26)} ${w(r.vmas, 15)} ${w(r.cMs === null ? '-' : ms(r.cMs), 9)} ${w(`${ms(f)} [${ms(Math.min(...r.fresh))}]`, 22)} ${w(
+      `  ${w(r.label, 26)} ${w(r.vmas, 15)} ${w(r.cMs === null ? '-' : ms(r.cMs), 9)} ${w(spread(r.fresh), 22)} ${w(
         r.cMs === null ? '-' : ratio(f, r.cMs, FRESH_TARGET),
         11,
-      )} ${w(ms(best), 10)} ${w(r.cMs === null ? '-' : ratio(best, r.cMs, WARM_TARGET), 11)} ${w(`${Math.round(r.validateNsPerStep)} ns/step`, 11)} ${r.status}\n`,
+      )} ${w(spread(r.warm), 22)} ${w(r.cMs === null ? '-' : ratio(warm, r.cMs, WARM_TARGET), 11)} ${w(ms(once), 12)} ${w(`${Math.round(r.validateNsPerStep)} ns/step`, 11)} ${r.status}\n`,
     );
   }
   if (rows.some((r) => r.cMs !== null)) {
     process.stdout.write(
       `  (C: v6.15 mm/vma.c -O2 in its harness, from issue 12, same machine; targets: fresh <= ${FRESH_TARGET}x, warm <= ${WARM_TARGET}x;\n` +
-        '   validator: its own time per step in the best warm run, outside the timed operations)\n',
+        '   validator: its own time per step in the best parsed-once run, outside the timed operations)\n',
     );
   }
 }
@@ -256,6 +283,8 @@ function fuzzBench(runs: number): void {
 }
 
 function main(argv: string[]): number {
+  /* The parent and every child run with the command's V8 settings. */
+  applyProcessV8Flags();
   const arg = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -278,7 +307,7 @@ function main(argv: string[]): number {
     raceBench(raceRuns, RACE_BENCH_BUGS, ['sc', 'lkmm']);
     return 0;
   }
-  const nFresh = Number(arg('--fresh') ?? 5);
+  const n: Repeats = { fresh: Number(arg('--fresh') ?? 5), warm: Number(arg('--warm-runs') ?? 5) };
   const traces = all('--trace');
   const keep = arg('--keep');
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'vma-bench-'));
@@ -289,7 +318,7 @@ function main(argv: string[]): number {
     if (traces.length) {
       for (const t of traces) {
         try {
-          rows.push(timeTrace(basename(t), resolve(t), null, nFresh, '-'));
+          rows.push(timeTrace(basename(t), resolve(t), null, n, '-'));
         } catch (err) {
           /* The child said why on stderr (bad input: exit status 2). */
           const status = (err as { status?: number }).status;
@@ -302,10 +331,10 @@ function main(argv: string[]): number {
       for (const s of SHAPES) {
         const file = join(dir, `bench-${s.id}.json`);
         const g = JSON.parse(child(['--generate', s.id, String(SHAPE_STEPS), file])) as { endVmas: number; maxVmas: number };
-        rows.push(timeTrace(s.label, file, s.cMs, nFresh, `${g.endVmas}/${g.maxVmas}`));
+        rows.push(timeTrace(s.label, file, s.cMs, n, `${g.endVmas}/${g.maxVmas}`));
       }
     }
-    printTimings(rows, nFresh);
+    printTimings(rows, n);
     if (rows.some((r) => r.status !== 'pass')) ok = false;
     if (traces.length) return ok ? 0 : 1;
 
