@@ -41,6 +41,12 @@ const config = {
    */
   transform: {
     '^.+\\.ts$': ['<rootDir>/tests/support/transform.js', { tsconfig: 'tsconfig.json', diagnostics: false }],
+    /*
+     * The planted copies of src/ that the fuzz and race suites load (temp
+     * folders vma-planted-* and vma-plant-*): their global built-ins bound
+     * as module constants, as for every other module (transform.js).
+     */
+    '/vma-plant(?:ed)?-[^/]+/.+\\.js$': ['<rootDir>/tests/support/transform.js', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
 };
 

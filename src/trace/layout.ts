@@ -13,7 +13,7 @@
  * O(log n).
  */
 
-import { objectArray } from './arrays';
+import { objectArray, pageCounts, type PageCounts } from './arrays';
 import { StartIndex } from './layout_index';
 import type { AnonId, FileId, InjectPointName, VmOpsKind } from './types';
 
@@ -109,7 +109,8 @@ export class TraceLayout implements LayoutView {
   private head: LayoutRecord | null = null;
   /** How many VMA ids have been handed out. */
   allocated = 0;
-  counters = { total: 0, locked: 0, data: 0, exec: 0, stack: 0 };
+  /* One shape with the refunds, doubles from the start (see pageCounts()). */
+  counters: PageCounts = pageCounts();
   /** VM_LOCKED when the trace's last completed mlockall had MCL_FUTURE (what mm->def_flags adds to brk's pages), else 0. */
   defFlags = 0n;
   readonly faults = new LayoutFaults();

@@ -752,7 +752,13 @@ export function parseTraceLazily(input: string | Buffer, source: string): LazyTr
   return { name, kernel, steps };
 }
 
-/* The whole document at once: the reference behaviour, and every error message. */
+/*
+ * The whole document at once: the reference behaviour, and every error
+ * message.  A repeated key is the first fault reported, before any other
+ * the document has; it is looked for only when the document turned out to
+ * be faulty or its keys do not account for all its colons (see
+ * keysAccountForColons()).
+ */
 function parseTraceWhole(text: string, source: string): Trace {
   const doc: Locator = new Locator(source, null, null);
   let root: unknown;
@@ -761,7 +767,54 @@ function parseTraceWhole(text: string, source: string): Trace {
   } catch (e: unknown) {
     doc.fail('', `malformed JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  rejectDuplicateKeys(source, text, root);
+  let trace: Trace;
+  try {
+    trace = readDocument(doc, source, root);
+  } catch (e: unknown) {
+    rejectDuplicateKeys(source, text, root);
+    throw e;
+  }
+  if (!keysAccountForColons(text, root, trace)) rejectDuplicateKeys(source, text, root);
+  return trace;
+}
+
+/*
+ * Whether a document read without a fault can hold no repeated key,
+ * without walking its text as findDuplicateKey() does.  Outside strings,
+ * every colon of a JSON text follows a key; JSON.parse() keeps one member
+ * per distinct key of an object, dropping the others with all they hold.
+ * So with no escape in the text (a string's characters are then its
+ * text's), the colons of the text number at least the members of the
+ * parsed objects plus the colons of the parsed strings, and exactly that
+ * when no key was dropped.  In a trace that was read without a fault, the
+ * objects are the root, the steps, their expectations and the mm, locked
+ * and anon objects of those, and the only strings that may hold a colon
+ * are the kernel and the name (every key, operation, name of a kind or
+ * state and hex string was checked against its list or pattern).
+ */
+function keysAccountForColons(text: string, root: unknown, trace: Trace): boolean {
+  if (text.includes('\\') || !isObject(root) || !Array.isArray(root.steps)) return false;
+  let members = Object.keys(root).length;
+  for (const raw of root.steps as JsonObject[]) {
+    members += Object.keys(raw).length;
+    const e = raw.expect;
+    if (!isObject(e)) continue;
+    members += Object.keys(e).length;
+    if (isObject(e.mm)) members += Object.keys(e.mm).length;
+    if (isObject(e.locked)) members += Object.keys(e.locked).length;
+    if (isObject(e.anon)) members += Object.keys(e.anon).length;
+  }
+  return countColons(text) === members + countColons(trace.kernel) + countColons(trace.name);
+}
+
+function countColons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/* The trace held by a parsed document, every fault but a repeated key reported. */
+function readDocument(doc: Locator, source: string, root: unknown): Trace {
   if (!isObject(root)) doc.fail('', `the document must be a JSON object, got ${describe(root)}`);
 
   if (!hasOwn(root, 'format')) doc.fail('format', "missing 'format'");

@@ -587,7 +587,6 @@ export class RangeTree<T> {
     if (index > last) {
       throw new RangeError(`RangeTree.store: index ${index} is greater than last ${last}`);
     }
-    this.finger = null;
     this.storeRange(index, last, value);
   }
 
@@ -597,9 +596,29 @@ export class RangeTree<T> {
    * recorded path.  Otherwise hand over to storeAcrossLeaves.
    */
   private storeRange(index: number, last: number, value: T | null): void {
+    /* The last locate()'s answer, if the tree is unchanged since (see below). */
+    const fl = this.finger;
+    const fk = this.fingerK;
+    const ff = this.locatedFloor;
+    const fn = this.locatedNext;
     /* Set again below when the answer is known (a multi-leaf store comes back here). */
     this.finger = null;
-    if (this.root === EMPTY_ROOT) this.root = new Leaf<T>([]);
+    if (this.root === EMPTY_ROOT) {
+      /* Erasing in an empty tree changes nothing. */
+      if (value === null) return;
+      /*
+       * The first store: a root leaf of its own, made holding its entry (an
+       * array of one, where the first push into an empty array makes room
+       * for 16: a munmap's detached tree mostly holds one VMA), and
+       * locate(index) answered, as below.
+       */
+      const leaf = new Leaf<T>([makeEntry(index, last, value)]);
+      this.root = leaf;
+      this.count = 1;
+      this.finger = leaf;
+      this.located(leaf, 1);
+      return;
+    }
     let node = this.root;
     let depth = 0;
     while (!node.isLeaf) {
@@ -613,7 +632,20 @@ export class RangeTree<T> {
     const ents = leaf.entries;
     const n = ents.length;
     // Entries before p end before `index`; entries from q on start after `last`.
-    const q = firstStartingAfter(ents, last);
+    let q: number;
+    if (fl === leaf && (ff === null || index >= ff.index) && (fn === null || index < fn.index)) {
+      /*
+       * The stand-in walks to a range before it stores there, so the last
+       * locate() mostly answered for index's span in this leaf: the entries
+       * before fingerK start at or below index.  Step on over those that
+       * start at or below last (the store removes or trims them anyway)
+       * instead of a binary search.
+       */
+      q = fk;
+      while (q < n && ents[q].index <= last) q++;
+    } else {
+      q = firstStartingAfter(ents, last);
+    }
     /*
      * Entries end in the order they start, and each from q on ends after
      * `last`, so p is found below q by stepping over the entries the

@@ -13,6 +13,7 @@ import { VmaModel } from '../../src/fuzz/model';
 import { compareExpect } from '../../src/trace/compare';
 import { parseTrace } from '../../src/trace/parse';
 import { collectTraceFiles } from '../../src/trace/replay';
+import { quickBe } from '../support/quick_expect';
 
 const dir = join(__dirname, '..', '..', 'fixtures', 'oracle');
 const files = collectTraceFiles([dir]);
@@ -40,5 +41,5 @@ test.each(files.map((f) => [basename(f), f]))('%s', (name, file) => {
     const mismatch = step.expect ? compareExpect(step.expect, predicted) : null;
     if (mismatch) first = { step: i, op: step.op, mismatch };
   }
-  expect(first).toBeNull();
+  quickBe(first, null);
 });

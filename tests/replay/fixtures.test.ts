@@ -14,6 +14,7 @@ import { collectTraceFiles, describeResult, replayFile } from '../../src/trace/r
 import { parseTrace } from '../../src/trace/parse';
 import { PROJECT_OPS } from '../../src/trace/types';
 import { missed, PortCoverage, unknownUnreachable, wronglyUnreachable } from '../../src/bench/coverage';
+import { quickBe } from '../support/quick_expect';
 
 const root = join(__dirname, '..', '..', 'fixtures');
 const files = collectTraceFiles([root]).filter((f) => !f.endsWith('README.md'));
@@ -42,7 +43,7 @@ const replays = (list: string[]): [string, string][] => list.map((f) => [f.slice
 describe.each(replays(files.filter(inOracle)))('%s', (_name, file) => {
   test('replays with no mismatch', () => {
     const r = replayFile(file);
-    expect(r.status === 'pass' ? 'pass' : describeResult(r)).toBe('pass');
+    quickBe(r.status === 'pass' ? 'pass' : describeResult(r), 'pass');
   });
 });
 

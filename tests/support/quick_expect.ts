@@ -13,6 +13,14 @@ export function quickEqual<T>(got: T, want: T): void {
   if (!isDeepStrictEqual(got, want)) expect(got).toEqual(want);
 }
 
+/**
+ * expect(got).toStrictEqual(want), the matcher called only when a strict deep
+ * comparison differs (which compares prototypes, undefined members and holes too).
+ */
+export function quickStrictEqual<T>(got: T, want: T): void {
+  if (!isDeepStrictEqual(got, want)) expect(got).toStrictEqual(want);
+}
+
 /** expect(got).toBe(want), the matcher called only when they differ. */
 export function quickBe<T>(got: T, want: T): void {
   if (!Object.is(got, want)) expect(got).toBe(want);

@@ -5,9 +5,10 @@
  * clone) it goes by file size, which put the longest suites (small files
  * that run a whole campaign or the corpus) among the last, so that one core
  * ran them alone at the end.  Here a suite without a recorded time takes
- * the typical time below (seconds of CPU, its own and its children's, on the
- * 2-core development machine, 2026-12-01); the others keep Jest's file-size
- * order after them.  Only the order changes: every suite runs.
+ * the typical time below (seconds from its start to its end in a worker,
+ * its child processes included, in a fresh clone's run on the 2-core
+ * development machine, 2026-12-01 10:21, load 5-7); the others keep Jest's
+ * file-size order after them.  Only the order changes: every suite runs.
  */
 'use strict';
 const { relative } = require('node:path');
@@ -16,21 +17,21 @@ const Sequencer = require('@jest/test-sequencer').default;
 /** Typical seconds of the longest suites (path relative to tests/). */
 const TYPICAL = {
   'package/external.test.ts': 10,
-  'fuzz/property.test.ts': 7.3,
-  'race/parallel.test.ts': 5.1,
-  'replay/fixtures.test.ts': 4.8,
-  'vma_internal/range_tree.test.ts': 4.6,
-  'cli/process.test.ts': 4.6,
-  'race/planted.test.ts': 4.3,
-  'trace/validator.test.ts': 3.7,
-  'trace/format.test.ts': 3.7,
-  'race/ordering.test.ts': 3.4,
-  'fuzz/known_defects.test.ts': 3.4,
-  'race/known_uaf.test.ts': 3.2,
-  'fuzz/model_oracle.test.ts': 2.9,
-  'fuzz/iter_planted.test.ts': 2.9,
-  'fuzz/fast_paths.test.ts': 2.5,
-  'race/explorer.test.ts': 2.2,
+  'race/ordering.test.ts': 5.5,
+  'replay/fixtures.test.ts': 5.2,
+  'cli/process.test.ts': 4.5,
+  'fuzz/property.test.ts': 4.2,
+  'race/planted.test.ts': 4.0,
+  'race/known_uaf.test.ts': 3.3,
+  'race/parallel.test.ts': 3.3,
+  'fuzz/fast_paths.test.ts': 2.6,
+  'fuzz/iter_planted.test.ts': 2.6,
+  'fuzz/maple_planted.test.ts': 2.4,
+  'fuzz/planted.test.ts': 2.4,
+  'fuzz/known_defects.test.ts': 2.3,
+  'trace/format.test.ts': 2.2,
+  'trace/validator.test.ts': 2.1,
+  'race/explorer.test.ts': 2.0,
 };
 
 class LongestFirst extends Sequencer {

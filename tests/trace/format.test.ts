@@ -14,6 +14,7 @@ import {
   parseTrace,
   toHex,
 } from '../../src/trace/format';
+import { quickBe } from '../support/quick_expect';
 
 // ---------------------------------------------------------------------------
 // Where the public oracle traces live: the repository's own copy first, then
@@ -42,13 +43,13 @@ describe('oracle traces', () => {
   test.each(ORACLE_FILES)('%s round-trips byte for byte', (file) => {
     const text = fs.readFileSync(path.join(ORACLE as string, file), 'utf8');
     const trace = parseTrace(text, file);
-    expect(trace.format).toBe('vma-trace/1');
-    expect(trace.name).toBe(file.replace(/\.json$/, ''));
-    expect(formatTrace(trace)).toBe(text);
+    quickBe(trace.format, 'vma-trace/1');
+    quickBe(trace.name, file.replace(/\.json$/, ''));
+    quickBe(formatTrace(trace), text);
     // formatStep gives exactly the lines between the header and the footer
     // (compared as one string: toEqual on thousands of lines is slow).
     const lines = text.split('\n');
-    expect(trace.steps.map(formatStep).join('\n')).toBe(lines.slice(1, -2).map((l) => l.replace(/,$/, '')).join('\n'));
+    quickBe(trace.steps.map(formatStep).join('\n'), lines.slice(1, -2).map((l) => l.replace(/,$/, '')).join('\n'));
   });
 });
 

@@ -46,6 +46,12 @@ test.each([
   ['an expectation', doc(`{"op":"munmap","start":"0x1000","len":"0x1000","expect":{"err":0,"map_count":0,"err":-12}}`), 0, 'expect.err', 'munmap'],
   ['a key spelled with an escape', doc(`{"op":"munmap","start":"0x1000","\\u006cen":"0x1000","len":"0x1000"}`), 0, 'len', 'munmap'],
   ['the op itself', doc(`{"op":"munmap","op":"split","start":"0x1000","len":"0x1000"}`), 0, 'op', null],
+  /* Documents that are valid once JSON.parse() has dropped the repeated member, in each kind of object. */
+  ['a whole expectation', doc(`{"op":"munmap","start":"0x1000","len":"0x1000","expect":{"err":0},"expect":{"err":0}}`), 0, 'expect', 'munmap'],
+  ['the mm counters', doc(`{"op":"munmap","start":"0x1000","len":"0x1000","expect":{"mm":{"total_vm":1,"locked_vm":0,"data_vm":0,"exec_vm":0,"stack_vm":0,"stack_vm":0}}}`), 0, 'expect.mm.stack_vm', 'munmap'],
+  ['the locked sets', doc(`{"op":"take_all_locks","expect":{"locked":{"files":[1],"anon":[],"files":[2]}}}`), 0, 'expect.locked.files', 'take_all_locks'],
+  ['the anon marks', doc(`{"op":"munmap","start":"0x1000","len":"0x1000","expect":{"anon":{"1":[true,false],"1":[false,false]}}}`), 0, 'expect.anon.1', 'munmap'],
+  ['names holding colons', `{"format":"vma-trace/1","kernel":"v6.15:a","name":"a:b:c","name":"d:e","steps":[${step}]}`, null, 'name', null],
 ])('a duplicate key (%s) is refused, naming step and field', (_what, text, stepIndex, field, op) => {
   const e = parseError(text);
   expect(e.step).toBe(stepIndex);
@@ -59,6 +65,9 @@ test('equal values under different keys, and equal keys in different objects, ar
   expect(findDuplicateKey('{"a\\\\":1,"a":2}')).toBeNull();
   expect(findDuplicateKey('{"x":[1,{"y":1,"y":2}]}')).toEqual({ path: ['x', 1], key: 'y' });
   expect(() => parseTrace(good, 'ok.json')).not.toThrow();
+  /* Colons in the kernel and the name, and a colon spelled with an escape, are no repeated key. */
+  expect(parseTrace(`{"format":"vma-trace/1","kernel":"v6:15:","name":"a:b","steps":[${step}]}`, 'ok.json').name).toBe('a:b');
+  expect(parseTrace(`{"format":"vma-trace/1","kernel":"v6.15","name":"a\\u003ab","steps":[${step}]}`, 'ok.json').name).toBe('a:b');
 });
 
 test('control characters from the input are escaped in every message', () => {

@@ -14,6 +14,7 @@ import type { Trace, TraceExpect } from '../../src/trace/types';
 import { fault_inject, fault_armed, set_fail_prealloc, get_fail_prealloc } from '../../src/vma_internal/fault_inject';
 import { vma_registry } from '../../src/vma_internal/registry';
 import { current } from '../../src/vma_internal/mm_stubs';
+import { quickBe, quickEqual } from '../support/quick_expect';
 
 const ORACLE = join(__dirname, '..', '..', 'fixtures', 'oracle');
 
@@ -54,12 +55,12 @@ describe('TraceWorld.reset()', () => {
       for (let i = 0; i < got.length; i++) {
         const diff = compareExpect(fresh[i], got[i]);
         if (diff !== null) throw new Error(`${name} step ${i}: the reset world differs: ${JSON.stringify(diff)}`);
-        expect(got[i]).toEqual(fresh[i]);
+        quickEqual(got[i], fresh[i]);
       }
       /* Both agree with the oracle too (the comparison above is not between two wrong worlds). */
       for (let i = 0; i < trace.steps.length; i++) {
         const want = trace.steps[i].expect;
-        if (want) expect(compareExpect(want, got[i])).toBeNull();
+        if (want) quickBe(compareExpect(want, got[i]), null);
       }
     }
     reused.dispose();
@@ -112,6 +113,6 @@ describe('TraceWorld.reset()', () => {
     const trace = load(names[2]);
     const got = runTrace(reset, trace);
     const want = runTrace(new TraceWorld(), trace);
-    expect(got).toEqual(want);
+    quickEqual(got, want);
   });
 });

@@ -25,7 +25,7 @@ const mulberry32 = prng;
 
 /**
  * Reference model: a sorted array of ranges, updated by plain splicing.
- * Queries are deliberately simple (binary search or a full linear walk).
+ * Queries are deliberately simple (binary search or a linear walk).
  */
 class NaiveRanges {
   items: Plain[] = [];
@@ -87,16 +87,26 @@ class NaiveRanges {
     return this.items.filter((e) => e.last >= from);
   }
 
-  /** Walks every hole (including both outer ones) in order looking for a fit. */
+  /**
+   * Walks the holes (including both outer ones) in order looking for a fit,
+   * from the first one that reaches into [min, max] to the last: the holes
+   * before (after) it end below min (start above max), so they cannot fit.
+   */
   emptyArea(min: number, max: number, size: number, rev: boolean): number | null {
     if (min > max) return null;
     const items = this.items;
     const n = items.length;
     // Hole k lies just before item k (hole n is the one after the last item).
+    // Forwards: hole k ends below min while item k starts at or below min.
+    // Backwards: hole k starts above max while item k-1 ends at or above max.
+    const from = rev ? this.endAtOrAfter(max) : this.startAfter(min);
     for (let step = 0; step <= n; step++) {
-      const k = rev ? n - step : step;
+      const k = rev ? from - step : from + step;
+      if (k < 0 || k > n) break;
       const gs = k > 0 ? items[k - 1].last + 1 : 0;
       const ge = k < n ? items[k].index - 1 : RANGE_MAX;
+      // Past the query's window: every further hole is too.
+      if (rev ? ge < min : gs > max) break;
       if (gs > ge) continue;
       // Ternaries rather than Math.max/min: those are very slow inside Jest's VM context.
       const s = gs > min ? gs : min;

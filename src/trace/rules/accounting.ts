@@ -20,6 +20,7 @@
  */
 
 import { PAGE_SIZE, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SEALED, VM_SHARED, VM_WRITE } from '../../vma_internal/constants';
+import { pageCounts, type PageCounts } from '../arrays';
 import type { LayoutCounters, LayoutView, LayoutVma } from '../layout';
 import { describeVma, hex, violation, type Verdict } from './common';
 
@@ -43,13 +44,7 @@ export function ulongGt(a: number, b: number): boolean {
 }
 
 /** What unmapping some pieces takes from each counter. */
-export interface Refund {
-  total: number;
-  locked: number;
-  exec: number;
-  stack: number;
-  data: number;
-}
+export type Refund = PageCounts;
 
 /* The same classes on the low 32 bits of the flags as a number (one bigint operation, not six). */
 const L_WRITE = Number(VM_WRITE);
@@ -70,7 +65,7 @@ export function addPages(r: Refund, flags: bigint, pages: number): void {
 
 /** An empty refund. */
 export function noRefund(): Refund {
-  return { total: 0, locked: 0, exec: 0, stack: 0, data: 0 };
+  return pageCounts();
 }
 
 /**
