@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The V8 settings of this project's own processes: the command
- * (bin/vma-harness.js) and the benchmark's children.  A program importing the
- * library keeps its own settings: nothing here runs on import.
+ * The V8 flags the command's launcher (bin/vma-harness.js) and the
+ * benchmark's processes set before anything else loads.  A program importing
+ * the library keeps its own settings: nothing here runs on import.  (The
+ * command's entry point, cliMain(), also holds the old generation's growth
+ * between full collections down, for the memory of long replays:
+ * src/util/heap.ts.)
  *
  * --no-concurrent-marking.  V8 marks the old generation partly on helper
  * threads.  A command replaying several traces lets the event loop run

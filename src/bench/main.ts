@@ -16,8 +16,9 @@
  *          process reads and replays the trace four times, the first is the
  *          warm-up, the figure is the best of runs 2-4; median of
  *          --warm-runs N processes;
- *   parsed once: a child process (same V8 flags) parses the trace once and
- *          replays that four times, best of runs 2-4.
+ *   parsed once: a child process (the launcher's V8 flags, not cliMain()'s
+ *          heap-growth limit) parses the trace once and replays that four
+ *          times, best of runs 2-4.
  *
  * Beside them, the validator's own time per step in the parsed-once runs
  * (checking preconditions and keeping its layout in step): not part of the
