@@ -13,7 +13,7 @@
 import { VERSION } from './version';
 import { processContext, stdinInUse, type CliContext } from './cli/context';
 import { buildProgram, EXIT_INTERRUPTED, runProgram, type CommandFactory } from './cli/program';
-import { limitHeapGrowth } from './util/heap';
+import { limitHeapGrowth } from './v8_flags';
 
 /** A command: the name it is invoked by and how to load the module that builds it. */
 interface CommandEntry {
